@@ -1,0 +1,3 @@
+from themes.cli import main
+
+main()

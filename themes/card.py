@@ -1,0 +1,137 @@
+"""The readable model card written into every bundle (``MODEL_CARD.md``)."""
+
+from __future__ import annotations
+
+from .bundle import Bundle
+
+WEAK_F1 = 0.5
+
+
+def render(bundle: Bundle) -> str:
+    m = bundle.manifest
+    training = m["training"]
+    lines = [
+        f"# Model card: {m['name']}",
+        "",
+        f"Trained {m['created']} with themes, seed {m['seed']}, on {training['rows']} complaints.",
+        "It codes each complaint with every label it raises, for these schemes:",
+        "",
+    ]
+    for scheme in bundle.schemes.values():
+        lines.append(f"- `{scheme.id}` {scheme.version}: {scheme.name} ({len(scheme.leaves)} labels)")
+    lines += [
+        "",
+        "## Intended use",
+        "",
+        "Suggesting codes for complaints about children's social care, for a person to check:",
+        "rows flagged `needs_review` should be read before their codes are relied on. It is not",
+        "for decisions about any child or family. It runs offline; no text leaves the machine.",
+        "",
+        "## Training data",
+        "",
+        "| file | rows | weight | sha256 |",
+        "|---|---|---|---|",
+    ]
+    for source in training["sources"]:
+        lines.append(f"| {source['file']} | {source['rows']} | {source['weight']} | `{source['sha256'][:16]}…` |")
+    lines += [
+        "",
+        "## Method",
+        "",
+        "TF-IDF features of spaCy lookup lemmas (uni- and bigrams) and character n-grams, one",
+        "logistic regression per label, and per-label thresholds chosen on out-of-fold",
+        "probabilities (multi-label stratified folds on the training data only). Rows where no",
+        "label passes get none and are flagged for review. Parameters:",
+        "",
+        "```",
+        *(f"{k} = {v}" for k, v in sorted(m["params"].items()) if k != "labels"),
+        "```",
+        "",
+    ]
+    metrics = m.get("metrics", {})
+    if "heldout" in metrics:
+        held = metrics["heldout"]
+        lines += [
+            f"## Held-out evaluation ({held['file']})",
+            "",
+            "Complaints written from briefs that no training batch used; the honest estimate.",
+            "",
+        ]
+        lines += _summary_table({k: v for k, v in held.items() if isinstance(v, dict)})
+        lines += _weak_labels({k: v for k, v in held.items() if isinstance(v, dict)})
+    lines += [
+        "## Cross-validated on the training data",
+        "",
+        "Out-of-fold predictions at the tuned thresholds. Optimistic: folds share writers' styles.",
+        "",
+    ]
+    lines += _summary_table(metrics.get("cross_validated", {}))
+    for scheme_id, result in metrics.get("cross_validated", {}).items():
+        lines += [f"### Per label: {scheme_id}", "", "| level | label | precision | recall | F1 | support | kappa |", "|---|---|---|---|---|---|---|"]
+        for row in result["labels"]:
+            lines.append(
+                f"| {row['level']} | `{row['label']}` | {row['precision']:.2f} | {row['recall']:.2f} | "
+                f"{row['f1']:.2f} | {row['support']} | {row['kappa']:.2f} |"
+            )
+        lines.append("")
+    review = m.get("review", {})
+    lines += [
+        "## Review rule",
+        "",
+        "A row is flagged `needs_review` when its text is empty; when no label of "
+        f"{', '.join(review.get('empty_schemes', []))} passes; when a label is within "
+        f"{review.get('margin')} of its threshold; when it has fewer than {review.get('min_words')} "
+        f"or more than {review.get('max_words')} words; or when under {review.get('min_known')} of "
+        "its distinct words occur in the training vocabulary.",
+        "",
+        "## Limitations",
+        "",
+        "- The default training data was written for this project, not taken from real case files;",
+        "  real complaints will differ in vocabulary and style. Retrain with a council's own coded",
+        "  complaints (`themes train default.csv council.csv:3`) where there are any.",
+        "- Words seen in fewer than `min_df` complaints are dropped, so rare names never enter the",
+        "  model, and neither do rare ways of saying things.",
+        "",
+        "## Versions",
+        "",
+        *(f"- {k} {v}" for k, v in m.get("libraries", {}).items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _summary_table(results: dict) -> list[str]:
+    lines = ["| scheme | level | micro-F1 | macro-F1 | micro precision | micro recall |", "|---|---|---|---|---|---|"]
+    for scheme_id, result in results.items():
+        for row in result.get("summary", []):
+            lines.append(
+                f"| {scheme_id} | {row['level']} | {row['micro_f1']:.3f} | {row['macro_f1']:.3f} | "
+                f"{row['micro_precision']:.3f} | {row['micro_recall']:.3f} |"
+            )
+    return lines + [""]
+
+
+def _weak_labels(results: dict) -> list[str]:
+    weak = []
+    for scheme_id, result in results.items():
+        for row in result.get("labels", []):
+            if row["support"] and row["f1"] < WEAK_F1:
+                weak.append((scheme_id, row))
+    if not weak:
+        return [f"No label scored below F1 {WEAK_F1}.", ""]
+    lines = [f"Weak labels (F1 below {WEAK_F1}) and why:", ""]
+    for scheme_id, row in sorted(weak, key=lambda x: x[1]["f1"]):
+        lines.append(f"- `{row['label']}` (F1 {row['f1']:.2f}, support {row['support']}): {_why(row)}")
+    return lines + [""]
+
+
+def _why(row: dict) -> str:
+    if row["support"] < 10:
+        reason = "too few examples to measure well"
+    elif row["recall"] < row["precision"] - 0.15:
+        reason = "mostly missed: the model does not recognise many ways of raising it"
+    elif row["precision"] < row["recall"] - 0.15:
+        reason = "over-called: text about neighbouring topics triggers it"
+    else:
+        reason = "both missed and over-called: its boundary with neighbouring labels is blurred"
+    return f"{reason} (precision {row['precision']:.2f}, recall {row['recall']:.2f})"

@@ -1,0 +1,33 @@
+"""The ``themes`` command: one module per command, composed here.
+
+Command modules import the library inside their functions, so that ``themes --help`` starts
+without loading scikit-learn, spaCy or pandas.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from . import classify_cmd, evaluate_cmd, info_cmd, scheme_cmd, train_cmd
+
+app = typer.Typer(
+    name="themes",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+    add_completion=False,
+    help=(
+        "Code children's social care complaints with every cause they raise, report theme "
+        "breakdowns and draw dip samples, offline.\n\n"
+        "Start with: themes classify training_data/examples/uncoded_complaints.csv --out coded.xlsx"
+    ),
+)
+app.add_typer(scheme_cmd.app, name="scheme")
+app.command("train")(train_cmd.train)
+app.command("classify")(classify_cmd.classify)
+app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("info")(info_cmd.info)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,66 @@
+"""What every command shares: consoles, error reporting, and where the default model lives."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+# Messages and progress go to stderr so that stdout can be piped; neither ever carries data.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False)
+
+DEFAULT_MODEL = "models/default"
+
+
+def default_model() -> Path:
+    """THEMES_MODEL, else ./models/default, else the bundle beside the package (a source checkout)."""
+    if os.environ.get("THEMES_MODEL"):
+        return Path(os.environ["THEMES_MODEL"])
+    here = Path(DEFAULT_MODEL)
+    if here.is_dir():
+        return here
+    beside = Path(__file__).resolve().parents[2] / DEFAULT_MODEL
+    return beside if beside.is_dir() else here
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn the library's errors into one line on stderr and the error's exit code."""
+    from ..errors import ThemesError
+
+    try:
+        yield
+    except ThemesError as exc:
+        err.print(f"Error: {exc}", markup=False)
+        raise typer.Exit(code=exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("Stopped: no output was written.", markup=False)
+        raise typer.Exit(code=130) from None
+    except MemoryError:
+        err.print("Error: out of memory. Split the input into smaller files.", markup=False)
+        raise typer.Exit(code=1) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never print data
+        if os.environ.get("THEMES_DEBUG"):
+            raise
+        err.print(
+            f"Error: unexpected {type(exc).__name__}; no output was written. "
+            "Set THEMES_DEBUG=1 to see the traceback (it may contain complaint text).",
+            markup=False,
+        )
+        raise typer.Exit(code=1) from None
+
+
+def say(message: str) -> None:
+    err.print(message, markup=False)
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty()

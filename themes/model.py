@@ -1,0 +1,339 @@
+"""The multi-label text classifier: a scikit-learn estimator.
+
+``ThemeClassifier`` turns complaint texts into TF-IDF features (spaCy lemmas and their bigrams,
+plus character n-grams that survive misspelling), fits one logistic regression per label, and
+tunes each label's decision threshold on out-of-fold probabilities from multi-label stratified
+cross-validation on the training data only.
+
+Targets are a rows x labels matrix of 1 (raised), 0 (not raised) and -1 (unknown: the coder gave
+the category but not the reason); unknown cells are left out of that label's fit.
+
+Rows where no label passes its threshold get no label: the model never forces one. The
+prediction layer (:mod:`themes.predict`) flags such rows for review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .text import Analyzer, identity
+
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.91, 0.01), 2)
+
+
+class ThemeClassifier(ClassifierMixin, BaseEstimator):
+    """One-vs-rest logistic regression over TF-IDF text features with tuned per-label thresholds.
+
+    Parameters
+    ----------
+    labels : sequence of str, optional
+        Names of the target columns, kept for reports (``labels_`` after fit).
+    tokenizer : {"spacy", "regex"}
+        Word tokenising and lemmatising (see :class:`themes.text.Analyzer`).
+    word_ngrams : (int, int)
+        Word n-gram range over lemmas.
+    char_ngrams : (int, int) or None
+        Character n-gram range within word boundaries; ``None`` turns them off.
+    min_df : int
+        A feature must occur in at least this many complaints. It also keeps rare names and
+        other personal details out of a saved model.
+    max_features : int or None
+        Cap on each vocabulary (most frequent features kept).
+    C : float
+        Inverse regularisation strength of each logistic regression.
+    class_weight : {"balanced", None}
+        Passed to each logistic regression.
+    cv : int
+        Folds used to tune thresholds (multi-label stratified).
+    random_state : int
+        Seed for the folds and solvers: same data and seed, same model.
+    n_jobs : int
+        Labels fitted in parallel.
+    """
+
+    def __init__(
+        self,
+        *,
+        labels: Sequence[str] | None = None,
+        tokenizer: str = "spacy",
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] | None = (2, 5),
+        min_df: int = 2,
+        max_features: int | None = 200_000,
+        C: float = 8.0,
+        class_weight: str | None = "balanced",
+        cv: int = 5,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.labels = labels
+        self.tokenizer = tokenizer
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.min_df = min_df
+        self.max_features = max_features
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # -- features --------------------------------------------------------------------------
+    def _analyzer(self) -> Analyzer:
+        return Analyzer(tokenizer=self.tokenizer, ngram_range=self.word_ngrams)
+
+    def _new_vectorizers(self, n_rows: int) -> list[TfidfVectorizer]:
+        min_df = min(self.min_df, max(1, n_rows // 2))
+        word = TfidfVectorizer(
+            analyzer=identity, min_df=min_df, sublinear_tf=True, max_features=self.max_features,
+            dtype=np.float32,
+        )
+        vectorizers = [word]
+        if self.char_ngrams is not None:
+            vectorizers.append(
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=tuple(self.char_ngrams), min_df=min_df,
+                    sublinear_tf=True, lowercase=True, max_features=self.max_features,
+                    dtype=np.float32,
+                )
+            )
+        return vectorizers
+
+    @staticmethod
+    def _inputs(texts: Sequence[str], words: list[list[str]], n_vec: int) -> list[list]:
+        return [words] + ([[_char_text(t) for t in texts]] if n_vec > 1 else [])
+
+    @staticmethod
+    def _fit_transform(vectorizers, inputs) -> sp.csr_matrix:  # noqa: ANN001
+        blocks = [v.fit_transform(x) for v, x in zip(vectorizers, inputs, strict=True)]
+        for v in vectorizers:
+            # stop_words_ lists every term pruned by min_df: the rare ones, names among them.
+            # It is not needed to transform, and must never reach a saved model.
+            v.__dict__.pop("stop_words_", None)
+        return _stack(blocks)
+
+    @staticmethod
+    def _transform(vectorizers, inputs) -> sp.csr_matrix:  # noqa: ANN001
+        return _stack([v.transform(x) for v, x in zip(vectorizers, inputs, strict=True)])
+
+    def transform(self, X: Sequence[str]) -> sp.csr_matrix:
+        """The feature matrix the classifiers see (TF-IDF blocks, L2-normalised together)."""
+        return self._features_and_coverage(X)[0]
+
+    def _features_and_coverage(self, X: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        check_is_fitted(self, "vectorizers_")
+        texts = _as_texts(X)
+        analyzer = self._analyzer()
+        words = analyzer.words(texts)
+        features = analyzer.ngrams(words)
+        matrix = self._transform(self.vectorizers_, self._inputs(texts, features, len(self.vectorizers_)))
+        vocabulary = self.vectorizers_[0].vocabulary_
+        coverage = np.array(
+            [np.mean([w in vocabulary for w in set(ws)]) if ws else 0.0 for ws in words]
+        )
+        return matrix, coverage
+
+    def score(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Label probabilities, and for each text the share of its words the model knows.
+
+        A low share means the text is unlike anything in the training data (another language,
+        another subject, garbled export), so its scores deserve less trust.
+        """
+        check_is_fitted(self, "coef_")
+        matrix, coverage = self._features_and_coverage(X)
+        return _sigmoid(matrix @ self.coef_.T + self.intercept_), coverage
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, X: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None):
+        """Fit on texts ``X`` and a 0/1/-1 target matrix ``y``; tune thresholds by CV."""
+        texts = _as_texts(X)
+        y = _as_targets(y, len(texts))
+        if self.tokenizer not in ("spacy", "regex"):
+            raise ValueError(f"tokenizer must be 'spacy' or 'regex', got {self.tokenizer!r}")
+        weights = _as_weights(sample_weight, len(texts))
+        n_labels = y.shape[1]
+        self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(n_labels)]
+        if len(self.labels_) != n_labels:
+            raise ValueError(f"labels has {len(self.labels_)} names but y has {n_labels} columns")
+        words = self._analyzer().features(texts)
+
+        self.oof_proba_ = self._out_of_fold(texts, words, y, weights)
+        self.thresholds_ = np.array(
+            [_best_threshold(self.oof_proba_[:, j], y[:, j]) for j in range(n_labels)]
+        )
+        self.cv_report_ = _label_report(self.oof_proba_, y, self.thresholds_, self.labels_)
+
+        self.vectorizers_ = self._new_vectorizers(len(texts))
+        features = self._fit_transform(self.vectorizers_, self._inputs(texts, words, len(self.vectorizers_)))
+        self.coef_, self.intercept_ = self._fit_labels(features, y, weights)
+        self.n_features_ = features.shape[1]
+        self.classes_ = np.array(self.labels_)
+        self.train_rows_ = len(texts)
+        return self
+
+    def _out_of_fold(self, texts, words, y, weights) -> np.ndarray:  # noqa: ANN001
+        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+        n = len(texts)
+        oof = np.zeros(y.shape, dtype=np.float64)
+        folds = min(self.cv, max(2, n // 4))
+        splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        for train, test in splitter.split(np.zeros(n), (y == 1).astype(int)):
+            vecs = self._new_vectorizers(len(train))
+            sub_texts = [texts[i] for i in train]
+            sub_words = [words[i] for i in train]
+            feats = self._fit_transform(vecs, self._inputs(sub_texts, sub_words, len(vecs)))
+            coef, intercept = self._fit_labels(feats, y[train], weights[train])
+            test_feats = self._transform(
+                vecs, self._inputs([texts[i] for i in test], [words[i] for i in test], len(vecs))
+            )
+            oof[test] = _sigmoid(test_feats @ coef.T + intercept)
+        return oof
+
+    def _fit_labels(self, features, y, weights) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_one)(features, y[:, j], weights, self.C, self.class_weight, self.random_state)
+            for j in range(y.shape[1])
+        )
+        coef = np.vstack([r[0] for r in results]).astype(np.float32)
+        intercept = np.array([r[1] for r in results], dtype=np.float64)
+        return coef, intercept
+
+    # -- predicting ------------------------------------------------------------------------
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Probability of each label, rows x labels (not a distribution: labels are independent)."""
+        check_is_fitted(self, "coef_")
+        return _sigmoid(self.transform(X) @ self.coef_.T + self.intercept_)
+
+    def decision_function(self, X: Sequence[str]) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        return np.asarray(self.transform(X) @ self.coef_.T + self.intercept_)
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        """0/1 matrix: a label is set when its probability reaches its tuned threshold."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+
+    def contributions(self, texts: Sequence[str], label: int) -> list[np.ndarray]:
+        """Per-feature contributions (feature value x weight) to one label, row by row."""
+        check_is_fitted(self, "coef_")
+        features = self.transform(texts).tocsr()
+        weights = self.coef_[label]
+        return [features[i].multiply(weights).toarray().ravel() for i in range(features.shape[0])]
+
+    def feature_names(self) -> np.ndarray:
+        check_is_fitted(self, "vectorizers_")
+        names = [v.get_feature_names_out() for v in self.vectorizers_]
+        if len(names) > 1:
+            names[1] = np.array([f"chars:{n}" for n in names[1]], dtype=object)
+        return np.concatenate(names)
+
+    def __sklearn_tags__(self):  # noqa: ANN204
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+# -- helpers (module level so that joblib and pickling see plain functions) -------------------
+
+
+def _char_text(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _stack(blocks: list[sp.spmatrix]) -> sp.csr_matrix:
+    matrix = blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
+    if len(blocks) > 1:
+        # Each block is L2-normalised; scale so the stacked row has unit norm too.
+        matrix = matrix.multiply(np.float32(1 / np.sqrt(len(blocks)))).tocsr()
+    return matrix.astype(np.float32)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    z = np.asarray(z, dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def _fit_one(features, target, weights, C, class_weight, seed) -> tuple[np.ndarray, float]:  # noqa: ANN001
+    known = target >= 0
+    t = target[known]
+    if t.min(initial=1) == t.max(initial=0):
+        # No positive (or no negative) example: the label can never (or always) be predicted.
+        coef = np.zeros(features.shape[1], dtype=np.float32)
+        return coef, (-40.0 if t.max(initial=0) == 0 else 40.0)
+    model = LogisticRegression(
+        C=C, class_weight=class_weight, solver="liblinear", random_state=seed, max_iter=200
+    )
+    model.fit(features[known], t, sample_weight=weights[known])
+    return model.coef_.ravel(), float(model.intercept_[0])
+
+
+def _best_threshold(proba: np.ndarray, target: np.ndarray) -> float:
+    known = target >= 0
+    p, t = proba[known], target[known] == 1
+    if t.sum() == 0:
+        return 1.0
+    best, best_f1 = 0.5, -1.0
+    for threshold in THRESHOLD_GRID:
+        pred = p >= threshold
+        tp = np.sum(pred & t)
+        f1 = 2 * tp / (pred.sum() + t.sum())
+        # Prefer thresholds nearer 0.5 on ties: they move less between training runs.
+        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(threshold - 0.5) < abs(best - 0.5)):
+            best, best_f1 = float(threshold), f1
+    return best
+
+
+def _label_report(proba, y, thresholds, labels) -> dict[str, dict[str, float]]:  # noqa: ANN001
+    report = {}
+    for j, label in enumerate(labels):
+        known = y[:, j] >= 0
+        t = y[known, j] == 1
+        pred = proba[known, j] >= thresholds[j]
+        tp = int(np.sum(pred & t))
+        precision = tp / pred.sum() if pred.sum() else 0.0
+        recall = tp / t.sum() if t.sum() else 0.0
+        f1 = 2 * tp / (pred.sum() + t.sum()) if (pred.sum() + t.sum()) else 0.0
+        report[label] = {
+            "precision": round(float(precision), 4),
+            "recall": round(float(recall), 4),
+            "f1": round(float(f1), 4),
+            "support": int(t.sum()),
+            "threshold": float(thresholds[j]),
+        }
+    return report
+
+
+def _as_texts(X: Sequence[str]) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("Expected a sequence of texts, got one string: wrap it in a list.")
+    return ["" if x is None else str(x) for x in X]
+
+
+def _as_targets(y: np.ndarray, n: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 2:
+        raise ValueError(f"y must be a 2-D rows x labels matrix of 0/1/-1, got {y.ndim} dimension(s)")
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} rows but X has {n} texts")
+    if not np.isin(y, (-1, 0, 1)).all():
+        raise ValueError("y may hold only 1 (raised), 0 (not raised) and -1 (unknown)")
+    return y.astype(np.int8)
+
+
+def _as_weights(sample_weight: np.ndarray | None, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight, dtype=float)
+    if w.shape != (n,) or (w < 0).any():
+        raise ValueError(f"sample_weight must be {n} non-negative numbers")
+    return w

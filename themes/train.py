@@ -1,0 +1,171 @@
+"""Train a bundle: one :class:`ThemeClassifier` per scheme found in the labelled data.
+
+Several labelled files may be combined, each with a weight (for example the shipped training
+data at weight 1 and a council's own coded complaints at weight 3). A scheme is trained when any
+file has its column; rows from files without it do not count for that scheme.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .bundle import Bundle, sha256_file
+from .data import Labelled, read_labelled
+from .errors import LabelError, UsageError
+from .evaluate import SchemeEvaluation, compare
+from .model import ThemeClassifier
+from .predict import ReviewRule, predict_texts
+from .scheme import Scheme
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(stage, done, total)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    weight: float = 1.0
+
+
+@dataclass
+class TrainingSet:
+    texts: list[str]
+    weights: np.ndarray
+    targets: dict[str, np.ndarray]
+    codes: dict[str, list[list[str]]]
+    sources: list[dict]
+
+
+def gather(
+    sources: Sequence[Source],
+    schemes: Sequence[Scheme],
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> TrainingSet:
+    """Read and combine labelled files; unknown cells for schemes a file does not code."""
+    if not sources:
+        raise UsageError("Give at least one labelled file to train on.")
+    texts: list[str] = []
+    weights: list[np.ndarray] = []
+    parts: list[Labelled] = []
+    meta = []
+    for source in sources:
+        if source.weight <= 0:
+            raise UsageError(f"The weight of {source.path.name} must be above 0.")
+        labelled = read_labelled(source.path, schemes, text_column=text_column, id_column=id_column)
+        parts.append(labelled)
+        texts += labelled.texts
+        weights.append(np.full(len(labelled.frame), float(source.weight)))
+        meta.append(
+            {
+                "file": source.path.name,
+                "sha256": sha256_file(source.path),
+                "rows": len(labelled.frame),
+                "weight": source.weight,
+                "schemes": sorted(labelled.codes),
+            }
+        )
+    targets: dict[str, np.ndarray] = {}
+    codes: dict[str, list[list[str]]] = {}
+    for scheme in schemes:
+        if not any(scheme.id in p.codes for p in parts):
+            continue
+        blocks, rows = [], []
+        for p in parts:
+            if scheme.id in p.codes:
+                blocks.append(p.targets(scheme))
+                rows += p.codes[scheme.id]
+            else:
+                blocks.append(np.full((len(p.frame), len(scheme.leaves)), -1, dtype=np.int8))
+                rows += [[] for _ in range(len(p.frame))]
+        targets[scheme.id] = np.vstack(blocks)
+        codes[scheme.id] = rows
+    return TrainingSet(texts=texts, weights=np.concatenate(weights), targets=targets, codes=codes, sources=meta)
+
+
+def train(
+    sources: Sequence[Source],
+    schemes: Sequence[Scheme],
+    *,
+    name: str = "model",
+    seed: int = 0,
+    params: dict | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    heldout: Path | None = None,
+    progress: Progress | None = None,
+) -> Bundle:
+    """Fit a model for every scheme the data codes; return an unsaved :class:`Bundle`."""
+    data = gather(sources, schemes, text_column=text_column, id_column=id_column)
+    by_id = {s.id: s for s in schemes}
+    models: dict[str, ThemeClassifier] = {}
+    cv: dict[str, dict] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for scheme_id, y in data.targets.items():
+        scheme = by_id[scheme_id]
+        usable = (y >= 0).any(axis=1)
+        positives = (y == 1).sum(axis=0)
+        if positives.sum() == 0:
+            raise LabelError(f"Column '{scheme_id}' has no codes at all: code some complaints first.")
+        counts[scheme_id] = {leaf: int(c) for leaf, c in zip(scheme.leaves, positives, strict=True)}
+        texts = [t for t, u in zip(data.texts, usable, strict=True) if u]
+        model = ThemeClassifier(labels=scheme.leaves, random_state=seed, **(params or {}))
+        model.fit(texts, y[usable], sample_weight=data.weights[usable])
+        if progress:
+            progress(f"Trained {scheme_id}", 1, 1)
+        models[scheme_id] = model
+        oof_codes = _codes_from(model.oof_proba_ >= model.thresholds_, scheme)
+        gold = [c for c, u in zip(data.codes[scheme_id], usable, strict=True) if u]
+        cv[scheme_id] = compare(scheme, gold, oof_codes).as_dict()
+        cv[scheme_id]["thresholds"] = {
+            leaf: float(t) for leaf, t in zip(scheme.leaves, model.thresholds_, strict=True)
+        }
+    used = {sid: by_id[sid] for sid in models}
+    manifest = {
+        "name": name,
+        "created": dt.date.today().isoformat(),
+        "seed": seed,
+        "params": models[next(iter(models))].get_params() | {"labels": None},
+        "training": {"sources": data.sources, "rows": len(data.texts), "label_counts": counts},
+        "metrics": {"cross_validated": cv},
+        "review": ReviewRule().as_dict(),
+    }
+    bundle = Bundle(path=None, manifest=manifest, schemes=used, models=models)
+    if heldout is not None:
+        manifest["metrics"]["heldout"] = {
+            "file": heldout.name,
+            "sha256": sha256_file(heldout),
+            **{k: v.as_dict() for k, v in evaluate_file(bundle, heldout).items()},
+        }
+    return bundle
+
+
+def _codes_from(decisions: np.ndarray, scheme: Scheme) -> list[list[str]]:
+    return [[scheme.leaves[j] for j in np.flatnonzero(row)] for row in decisions]
+
+
+def evaluate_file(
+    bundle: Bundle,
+    path: Path,
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> dict[str, SchemeEvaluation]:
+    """Score a bundle on a labelled file: one evaluation per scheme both have."""
+    labelled = read_labelled(path, list(bundle.schemes.values()), text_column=text_column, id_column=id_column)
+    preds = predict_texts(bundle, labelled.texts)
+    results = {}
+    for scheme_id, scheme in bundle.schemes.items():
+        if scheme_id in labelled.codes:
+            results[scheme_id] = compare(scheme, labelled.codes[scheme_id], preds.labels(scheme_id))
+    if not results:
+        raise LabelError(
+            f"{path.name} has no column for the bundle's schemes ({', '.join(bundle.schemes)})."
+        )
+    return results

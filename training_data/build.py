@@ -1,0 +1,117 @@
+"""Assemble the hand-written batches into the training and held-out files.
+
+Usage: python training_data/build.py
+
+Reads training_data/batches/*.jsonl (one file per writing brief; heldout.jsonl is the held-out
+set), drops exact and near-duplicate texts (within and across files), gives each complaint an id
+and a received date (seeded, 2019-04-01 to 2025-12-31), and writes complaints.csv and
+heldout.csv with the columns id, received, team, stage, outcome, text, causes, pillars.
+A held-out complaint that nearly duplicates a training one is dropped from the held-out file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SEED = 20261202
+FIRST, LAST = dt.date(2019, 4, 1), dt.date(2025, 12, 31)
+COLUMNS = ["id", "received", "team", "stage", "outcome", "text", "causes", "pillars"]
+NEAR = 0.6
+
+
+def shingles(text: str) -> frozenset[str]:
+    words = re.findall(r"[a-z']+", text.lower())
+    return frozenset(" ".join(words[i : i + 4]) for i in range(max(0, len(words) - 3)))
+
+
+def is_near(a: frozenset[str], b: frozenset[str]) -> bool:
+    if len(a) < 6 or len(b) < 6:
+        return False
+    return len(a & b) / min(len(a), len(b)) > NEAR
+
+
+def load(path: Path) -> list[dict]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            row["batch"] = path.stem
+            rows.append(row)
+    return rows
+
+
+def dedupe(rows: list[dict], against: list[frozenset[str]] | None = None) -> tuple[list[dict], int]:
+    kept, seen_exact, seen_sh, dropped = [], set(), list(against or []), 0
+    index: dict[str, list[int]] = {}
+    for row in rows:
+        key = re.sub(r"\W+", " ", row["text"].lower()).strip()
+        sh = shingles(row["text"])
+        candidates = {i for s in list(sh)[:40] for i in index.get(s, [])}
+        if key in seen_exact or any(is_near(sh, seen_sh[i]) for i in candidates):
+            dropped += 1
+            continue
+        seen_exact.add(key)
+        for s in sh:
+            index.setdefault(s, []).append(len(seen_sh))
+        seen_sh.append(sh)
+        kept.append(row)
+    return kept, dropped
+
+
+def finish(rows: list[dict], prefix: str, rng: random.Random) -> list[dict]:
+    span = (LAST - FIRST).days
+    out = []
+    for n, row in enumerate(rows, start=1):
+        received = FIRST + dt.timedelta(days=rng.randrange(span + 1))
+        out.append(
+            {
+                "id": f"{prefix}{n:05d}",
+                "received": received.isoformat(),
+                "team": row["team"],
+                "stage": row["stage"],
+                "outcome": row["outcome"],
+                "text": row["text"].strip(),
+                "causes": ";".join(dict.fromkeys(row["causes"])),
+                "pillars": ";".join(dict.fromkeys(row["pillars"])),
+            }
+        )
+    return out
+
+
+def write(rows: list[dict], path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main() -> int:
+    rng = random.Random(SEED)
+    batches = sorted(p for p in (HERE / "batches").glob("*.jsonl") if p.stem != "heldout")
+    train_rows = [row for p in batches for row in load(p)]
+    rng.shuffle(train_rows)
+    train_rows, dropped = dedupe(train_rows)
+    held_path = HERE / "batches" / "heldout.jsonl"
+    held_rows: list[dict] = []
+    held_dropped = 0
+    if held_path.exists():
+        train_sh = [shingles(r["text"]) for r in train_rows]
+        held_rows, held_dropped = dedupe(load(held_path), against=train_sh)
+        held_rows = held_rows  # keeps file order: written from its own briefs
+    write(finish(train_rows, "T", rng), HERE / "complaints.csv")
+    if held_rows:
+        write(finish(held_rows, "H", rng), HERE / "heldout.csv")
+    print(f"complaints.csv: {len(train_rows)} rows from {len(batches)} batches ({dropped} near-duplicates dropped)")
+    print(f"heldout.csv: {len(held_rows)} rows ({held_dropped} dropped as duplicates of each other or of training)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
