@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from . import classify_cmd, evaluate_cmd, info_cmd, scheme_cmd, train_cmd
+from . import breakdown_cmd, dip_sample_cmd, review_summary_cmd
 
 app = typer.Typer(
     name="themes",
@@ -27,6 +28,9 @@ app.command("train")(train_cmd.train)
 app.command("classify")(classify_cmd.classify)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("info")(info_cmd.info)
+app.command("breakdown")(breakdown_cmd.breakdown)
+app.command("dip-sample")(dip_sample_cmd.dip_sample)
+app.command("review-summary")(review_summary_cmd.review_summary)
 
 
 def main() -> None:
