@@ -30,6 +30,8 @@ Progress = Callable[[str, int, int], None]
 class Source:
     path: Path
     weight: float = 1.0
+    crosswalk: Path | None = None
+    """A crosswalk file: the file is coded in another scheme and is converted before use."""
 
 
 @dataclass
@@ -58,7 +60,15 @@ def gather(
     for source in sources:
         if source.weight <= 0:
             raise UsageError(f"The weight of {source.path.name} must be above 0.")
-        labelled = read_labelled(source.path, schemes, text_column=text_column, id_column=id_column)
+        if source.crosswalk is not None:
+            from .crosswalk import load as load_crosswalk, read_crosswalked
+
+            labelled = read_crosswalked(
+                source.path, load_crosswalk(source.crosswalk), schemes,
+                text_column=text_column, id_column=id_column,
+            )
+        else:
+            labelled = read_labelled(source.path, schemes, text_column=text_column, id_column=id_column)
         parts.append(labelled)
         texts += labelled.texts
         weights.append(np.full(len(labelled.frame), float(source.weight)))
@@ -69,6 +79,7 @@ def gather(
                 "rows": len(labelled.frame),
                 "weight": source.weight,
                 "schemes": sorted(labelled.codes),
+                **({"crosswalk": source.crosswalk.name} if source.crosswalk is not None else {}),
             }
         )
     targets: dict[str, np.ndarray] = {}

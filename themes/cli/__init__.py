@@ -10,6 +10,7 @@ import typer
 
 from . import classify_cmd, evaluate_cmd, info_cmd, scheme_cmd, train_cmd
 from . import breakdown_cmd, dip_sample_cmd, review_summary_cmd
+from . import crosswalk_cmd
 
 app = typer.Typer(
     name="themes",
@@ -31,6 +32,7 @@ app.command("info")(info_cmd.info)
 app.command("breakdown")(breakdown_cmd.breakdown)
 app.command("dip-sample")(dip_sample_cmd.dip_sample)
 app.command("review-summary")(review_summary_cmd.review_summary)
+app.command("crosswalk")(crosswalk_cmd.crosswalk)
 
 
 def main() -> None:

@@ -67,3 +67,36 @@ def validate(
                 err.print(f"  - {p}", markup=False)
             raise typer.Exit(code=2)
         err.print(f"{path.name} is a valid scheme.", markup=False)
+
+
+@app.command("diff")
+def diff(
+    old: Annotated[str, typer.Argument(help="The old version: a built-in scheme name or a scheme .toml file.")],
+    new: Annotated[str, typer.Argument(help="The new version: a built-in scheme name or a scheme .toml file.")],
+    crosswalk: Annotated[Path | None, typer.Option(help="A crosswalk from OLD to NEW: settles splits, merges and renames it maps.")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Also write the changes to .csv or .xlsx.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace the --out file if it exists.")] = False,
+) -> None:
+    """List labels added, removed, renamed, moved, split or merged between two scheme versions."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..crosswalk import load as load_crosswalk
+    from ..data import check_output_path, write_table
+    from ..scheme import load
+    from ..scheme_diff import COLUMNS, diff as scheme_diff
+
+    with reported():
+        if output is not None:
+            check_output_path(output, overwrite=overwrite)
+        before, after = load(old), load(new)
+        changes = scheme_diff(before, after, crosswalk=load_crosswalk(crosswalk) if crosswalk else None)
+        if output is not None:
+            write_table(changes, output)
+        if changes.empty:
+            err.print(f"No label changes between {before.id} {before.version} and {after.id} {after.version}.", markup=False)
+            return
+        table = Table(*COLUMNS, title=f"{before.id} {before.version} -> {after.id} {after.version}")
+        for row in changes.itertuples(index=False):
+            table.add_row(*(Text(str(v)) for v in row))
+        out.print(table)

@@ -48,6 +48,8 @@ def train(
     jobs: Annotated[int, typer.Option(help="CPU cores to use.", min=1)] = 1,
     tokenizer: Annotated[str, typer.Option(help="'spacy' (lemmas) or 'regex' (plain words).")] = "spacy",
     overwrite: Annotated[bool, typer.Option(help="Replace an existing bundle folder.")] = False,
+    crosswalk: Annotated[str | None, typer.Option(help="A crosswalk file (or shipped legacy scheme id) for data files coded in another scheme: files with no column for its target scheme are converted first.")] = None,
+    crosswalk_weight: Annotated[float, typer.Option(help="With --crosswalk: weight of converted rows relative to their file's weight (mapped codes are weaker evidence).", min=0.01, max=1.0)] = 0.5,
 ) -> None:
     """Train a multi-label model for every scheme whose column the data has.
 
@@ -66,6 +68,10 @@ def train(
         from ..train import train as fit
 
         sources = [parse_source(s) for s in data]
+        if crosswalk is not None:
+            from ..crosswalk import with_crosswalk
+
+            sources = with_crosswalk(sources, crosswalk, weight=crosswalk_weight)
         if out_dir.exists() and not overwrite:
             raise UsageError(f"{out_dir} already exists: add --overwrite to replace it.")
         schemes = [load(s) for s in (scheme or list(BUILTIN))]
