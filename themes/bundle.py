@@ -229,6 +229,17 @@ def _major(version: str) -> str:
     return str(version).split(".")[0]
 
 
+def _verified(folder: Path, manifest: dict, meta: object, key: str) -> str:
+    """A scheme's file name, only if it is one of the files whose hash was just checked."""
+    name = meta.get(key) if isinstance(meta, dict) else None
+    if not isinstance(name, str) or name not in manifest.get("files", {}):
+        raise BundleError(
+            f"{folder / MANIFEST} names a scheme {key} that is not among its checked files: "
+            "the bundle is damaged or altered. Retrain with 'themes train'."
+        )
+    return name
+
+
 def load(path: str | Path) -> Bundle:
     """Load a bundle after checking its manifest, files and library versions."""
     import skops.io as sio
@@ -240,9 +251,16 @@ def load(path: str | Path) -> Bundle:
     schemes: dict[str, Scheme] = {}
     models = {}
     for scheme_id, meta in manifest.get("schemes", {}).items():
-        schemes[scheme_id] = from_toml((folder / meta["file"]).read_bytes())
-        model_path = folder / meta["model"]
-        untrusted = sio.get_untrusted_types(file=model_path)
+        schemes[scheme_id] = from_toml((folder / _verified(folder, manifest, meta, "file")).read_bytes())
+        model_path = folder / _verified(folder, manifest, meta, "model")
+        try:
+            # Reads the file's schema only: nothing in it is constructed or imported yet.
+            untrusted = sio.get_untrusted_types(file=model_path)
+        except Exception as exc:  # noqa: BLE001 - not a zip, no schema, malformed schema
+            raise BundleError(
+                f"{model_path} is not a readable skops model file ({type(exc).__name__}): the file "
+                "is not a themes model. Retrain with 'themes train'."
+            ) from None
         refused = sorted(set(untrusted) - set(ALLOWED_TYPES))
         if refused:
             raise BundleError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import os
 import re
@@ -50,43 +51,106 @@ def _norm(name: str) -> str:
 
 # -- reading ---------------------------------------------------------------------------------
 
+# Limits that keep a hostile or broken file from exhausting memory; real exports are far smaller.
+MAX_INPUT_BYTES = 1 << 30
+MAX_CELL_CHARS = 1_000_000
+MAX_UNPACKED_BYTES = 2 << 30
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_DELIMITERS = (",", ";", "\t", "|")
+# Bytes of UTF-8 text that Windows-1252 text almost never contains: accented letters, curly
+# quotes and dashes, the euro sign. Seeing them beside undecodable bytes means mixed encodings.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2\xc3][\x80-\xbf]|\xe2\x80[\x90-\xbf]|\xe2\x82\xac")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_XML_DOCTYPE = re.compile(r"^\s*(?:<\?.*?\?>\s*)?(?:<!--.*?-->\s*)*<!DOCTYPE", re.S)
+
 
 def read_table(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX export as a DataFrame of text, with a clear error for anything odd."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path} does not exist.")
+        raise DataError(f"{path} does not exist: check the file name and folder.")
     if path.is_dir():
         raise DataError(f"{path} is a folder: give a .csv or .xlsx file.")
+    if not path.is_file():
+        raise DataError(f"{path} is not a regular file: give a .csv or .xlsx file.")
     suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise DataError(f"{path.name} is an old .xls workbook: open it in Excel and save as .xlsx.")
+    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
+        raise DataError(
+            f"{path.name}: expected a .csv or .xlsx file, got '{suffix or 'no extension'}'. "
+            "Export the data as CSV UTF-8 or as an Excel workbook."
+        )
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise DataError(
+            f"{path.name} is {size >> 20:,} MB; themes reads files up to {MAX_INPUT_BYTES >> 20:,} MB: "
+            "split it into smaller files."
+        )
     if suffix in CSV_SUFFIXES:
         frame = _read_csv(path)
-    elif suffix in XLSX_SUFFIXES:
-        frame = _read_xlsx(path, sheet=sheet)
-    elif suffix == ".xls":
-        raise DataError(f"{path.name} is an old .xls workbook: open it in Excel and save as .xlsx.")
     else:
-        raise DataError(f"{path.name}: expected a .csv or .xlsx file, got '{suffix or 'no extension'}'.")
+        frame = _read_xlsx(path, sheet=sheet)
     if frame.shape[1] == 0:
         raise DataError(f"{path.name} has no columns: is it empty?")
     if len(frame) == 0:
-        raise DataError(f"{path.name} has a header row but no data rows.")
+        raise DataError(f"{path.name} has a header row but no data rows: export the data again.")
     return frame
 
 
 def decode_csv_bytes(raw: bytes, name: str) -> str:
-    if not raw.strip():
-        raise DataError(f"{name} is empty.")
+    """CSV bytes as text: UTF-8 (with or without BOM) or Windows-1252, or a DataError saying why not."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f"{name} is UTF-16 text: save it as 'CSV UTF-8' from Excel.")
-    if b"\x00" in raw[:4096]:
-        raise DataError(f"{name} looks like a binary file, not CSV text.")
-    for encoding in ENCODINGS:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DataError(f"{name} is neither UTF-8 nor Windows-1252 text: save it as 'CSV UTF-8'.")
+    if raw.startswith(_ZIP_MAGIC):
+        raise DataError(
+            f"{name} is a zip archive (an Excel .xlsx workbook?), not CSV text: "
+            "if it is a workbook, rename it to end in .xlsx."
+        )
+    if raw.startswith(_OLE_MAGIC):
+        raise DataError(
+            f"{name} is an old-format (.xls) or password-protected Excel file, not CSV text: "
+            "open it in Excel, remove any password and save as 'CSV UTF-8' or .xlsx."
+        )
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if not body.strip():
+        raise DataError(f"{name} is empty: export the data again.")
+    if b"\x00" in raw:
+        _refuse_nul_bytes(raw, name)
+    text = _decode(raw, name)
+    controls = len(_UNPRINTABLE.findall(text[:65536]))
+    if controls > 8 and controls > len(text[:65536]) // 100:
+        raise DataError(f"{name} looks like a binary file, not CSV text: export the data as CSV UTF-8.")
+    return text
+
+
+def _refuse_nul_bytes(raw: bytes, name: str) -> None:
+    """A few stray NULs are kept (and replaced in outputs); many mean UTF-16 or a binary file."""
+    sample = raw[:8192]
+    halves = (sample[0::2].count(0), sample[1::2].count(0))
+    if max(halves) > len(sample) // 4:
+        raise DataError(f"{name} looks like UTF-16 text: save it as 'CSV UTF-8' from Excel.")
+    if raw.count(0) > max(8, len(raw) // 1000):
+        raise DataError(f"{name} looks like a binary file, not CSV text: export the data as CSV UTF-8.")
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        if _UTF8_SEQUENCE.search(raw):
+            raise DataError(
+                f"{name} mixes UTF-8 and Windows-1252 text (the first odd character is on line "
+                f"{line}): export it again as 'CSV UTF-8', or fix that line."
+            ) from None
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise DataError(
+            f"{name} is neither UTF-8 nor Windows-1252 text: save it as 'CSV UTF-8'."
+        ) from None
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -95,21 +159,71 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def parse_csv_text(text: str, name: str) -> pd.DataFrame:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    """Parse CSV text into a frame of verbatim strings; the header is row 1 in every message."""
+    text = text.removeprefix("\ufeff")
+    delimiter, text = _delimiter(text)
+    rows = _csv_rows(text, delimiter, name)
+    return _frame_from_rows(rows, name)
+
+
+def _delimiter(text: str) -> tuple[str, str]:
+    """Excel's 'sep=;' first line, else a ';' or tab header when it has no comma, else ','."""
+    first, _, rest = text.partition("\n")
+    marker = re.fullmatch(r"sep=(.)\r?", first)
+    if marker and marker.group(1) in _DELIMITERS:
+        return marker.group(1), rest
+    header = first.split("\r", 1)[0]
+    if "," not in header:
+        for delimiter in _DELIMITERS[1:]:
+            if delimiter in header:
+                return delimiter, text
+    return ",", text
+
+
+def _csv_rows(text: str, delimiter: str, name: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    record_start = 1
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_CELL_CHARS)
     try:
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
+            record_start = reader.line_num + 1
     except csv.Error as exc:
-        raise DataError(
-            f"{name} cannot be read as CSV near line {reader.line_num} ({exc}): "
-            "check for a stray quote mark."
-        ) from None
+        raise DataError(_csv_problem(str(exc), name, record_start, reader.line_num)) from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
+def _csv_problem(error: str, name: str, start: int, line: int) -> str:
+    if "field larger" in error:
+        return (
+            f"{name}: a cell in the record starting on line {start} is over {MAX_CELL_CHARS:,} "
+            "characters, which usually means a stray quote mark: fix the quote, or split the cell."
+        )
+    if "unexpected end of data" in error:
+        return (
+            f"{name}: a quote mark in the record starting on line {start} is never closed, so it "
+            "would swallow the rest of the file: remove the stray quote or close it."
+        )
+    return (
+        f"{name} cannot be read as CSV on line {line}: a closing quote mark is followed by more "
+        "text in the same cell. Put the whole cell in quotes and double any quote inside it."
+    )
+
+
+def _frame_from_rows(rows: list[list[str]], name: str) -> pd.DataFrame:
+    """Header and body as a frame; blank rows skipped, short rows padded, stray cells refused."""
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
-        raise DataError(f"{name} is empty.")
+        raise DataError(f"{name} is empty: export the data again.")
     header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    header = _drop_unnamed_empty(header, body)
     _check_header(header, name)
     width = len(header)
-    body = rows[1:]
     bad = [i + 2 for i, r in enumerate(body) if len(r) > width and any(c.strip() for c in r[width:])]
     if bad:
         raise DataError(
@@ -122,23 +236,55 @@ def parse_csv_text(text: str, name: str) -> pd.DataFrame:
     return frame
 
 
+def _drop_unnamed_empty(header: list[str], body: list[list[str]]) -> list[str]:
+    """Excel often exports trailing empty columns ('a,b,,'): unnamed and empty, they are dropped."""
+    width = len(header)
+    while width and not header[width - 1]:
+        column = width - 1
+        if any(len(r) > column and r[column].strip() for r in body):
+            break
+        width -= 1
+    return header[:width]
+
+
 def _check_header(header: list[str], name: str) -> None:
     blank = [i + 1 for i, h in enumerate(header) if not h]
     if blank and len(blank) == len(header):
         raise DataError(f"{name}: the first row is blank; it must hold column names.")
     if blank:
-        raise DataError(f"{name}: column {blank[0]} has no name in the header row; give it one.")
-    seen: dict[str, int] = {}
-    dupes = []
-    for h in header:
-        seen[h] = seen.get(h, 0) + 1
-        if seen[h] == 2:
-            dupes.append(h)
-    if dupes:
         raise DataError(
-            f"{name}: the header repeats column name(s) {', '.join(repr(d) for d in dupes)}: "
-            "rename them so each column has its own name."
+            f"{name}: column {blank[0]} ({_column_letter(blank[0])}) has no name in the header "
+            "row: give it a name, or delete the column if it is not needed."
         )
+    seen: dict[str, str] = {}
+    for h in header:
+        key = _norm(h) or h
+        if key in seen:
+            if seen[key] == h:
+                found = f"two columns named {shown_name(h)}"
+            else:
+                found = (
+                    f"columns {shown_name(seen[key])} and {shown_name(h)}, which differ only in "
+                    "case or punctuation"
+                )
+            raise DataError(f"{name}: the header has {found}: rename them so each column has its own name.")
+        seen[key] = h
+
+
+def _column_letter(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def shown_name(name: object) -> str:
+    """A column or sheet name fit for a message: quoted, one line, no control characters, short."""
+    text = _UNPRINTABLE.sub("?", str(name)).replace("\n", " ").replace("\r", " ")
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"'{text}'"
 
 
 def _check_swallowed(frame: pd.DataFrame, name: str) -> None:
@@ -151,54 +297,141 @@ def _check_swallowed(frame: pd.DataFrame, name: str) -> None:
         if worst >= 200 and worst > 0.5 * lengths.sum():
             row = int(lengths.idxmax()) + 2
             raise DataError(
-                f"{name}: the cell in column '{column}' at row {row} runs on for {worst} lines, "
-                "which usually means a stray quote mark swallowed the rest of the file: fix the quote."
+                f"{name}: the cell in column {shown_name(column)} at row {row} runs on for {worst} "
+                "lines, which usually means a stray quote mark swallowed the rest of the file: "
+                "fix the quote."
             )
 
 
 def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
-    import openpyxl  # openpyxl parses with defusedxml when it is installed (it is a dependency)
-
-    if not zipfile.is_zipfile(path):
-        raise DataError(f"{path.name} is not a valid .xlsx workbook (it is not a zip archive).")
+    book = _open_workbook(path)
     try:
-        book = openpyxl.load_workbook(path, read_only=False, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for damaged or hostile files
-        raise DataError(
-            f"{path.name} cannot be opened as a workbook ({type(exc).__name__}): "
-            "open it in Excel and save it again as .xlsx."
-        ) from None
-    try:
-        if sheet is not None:
-            if sheet not in book.sheetnames:
-                raise DataError(
-                    f"{path.name} has no sheet '{sheet}'; it has: {', '.join(book.sheetnames)}."
-                )
-            ws = book[sheet]
-        else:
-            visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
-            if not visible:
-                raise DataError(f"{path.name} has no visible sheet: unhide the data sheet.")
-            ws = visible[0]
+        ws = _choose_sheet(book, path.name, sheet)
+        where = f"{path.name} (sheet {shown_name(ws.title)})"
         if ws.merged_cells.ranges:
             first = sorted(str(r) for r in ws.merged_cells.ranges)[0]
             raise DataError(
-                f"{path.name}, sheet '{ws.title}': merged cells (for example {first}) would shift "
-                "values between rows: unmerge them, or export the data as a plain table."
+                f"{where}: merged cells (for example {first}) would shift values between rows: "
+                "unmerge them, or export the data as a plain table."
             )
         rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
     finally:
         book.close()
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise DataError(f"{path.name}, sheet '{ws.title}', is empty.")
-    header = [h.strip() for h in rows[0]]
-    while header and not header[-1]:
-        header.pop()
-    _check_header(header, f"{path.name} (sheet '{ws.title}')")
-    width = len(header)
-    body = [(r + [""] * width)[:width] for r in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype=object)
+    if not any(any(c.strip() for c in r) for r in rows):
+        raise DataError(f"{where} is empty: choose the sheet with the data (--sheet NAME).")
+    return _frame_from_rows(rows, where)
+
+
+def _open_workbook(path: Path):  # noqa: ANN202 - openpyxl Workbook
+    import warnings
+
+    import openpyxl
+    from defusedxml import DefusedXmlException
+
+    _check_workbook_archive(path)
+    if not openpyxl.DEFUSEDXML:
+        raise DataError(
+            "Reading .xlsx files needs the defusedxml package (and OPENPYXL_DEFUSEDXML not set to "
+            "False): reinstall themes, or save the data as CSV UTF-8."
+        )
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about features it drops (data validation, styles); not our users' concern.
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(path, read_only=False, data_only=True, keep_links=False)
+    except Exception as exc:  # openpyxl raises many types for damaged or hostile files
+        if _caused_by(exc, DefusedXmlException):
+            raise DataError(_xml_bomb_message(path.name)) from None
+        raise DataError(
+            f"{path.name} cannot be opened as a workbook ({type(exc).__name__}): "
+            "open it in Excel and save it again as .xlsx."
+        ) from None
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """openpyxl wraps parser errors in its own (ValueError 'Unable to read workbook')."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 20:
+        if isinstance(current, kind):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def _xml_bomb_message(name: str) -> str:
+    return (
+        f"{name} contains XML entity declarations, which Excel never writes and which can be used "
+        "to attack programs that read it, so it was not opened: open it in Excel and save it again "
+        "as .xlsx, or export the data again."
+    )
+
+
+def _check_workbook_archive(path: Path) -> None:
+    """Refuse anything that is not an Office zip, expands hugely, or declares XML entities."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(_OLE_MAGIC):
+        raise DataError(
+            f"{path.name} is an old-format (.xls) or password-protected Excel file: open it in "
+            "Excel, remove any password and save it as .xlsx."
+        )
+    if not zipfile.is_zipfile(path):
+        raise DataError(
+            f"{path.name} is not a valid .xlsx workbook (it is not a zip archive): if it is CSV "
+            "text, rename it to end in .csv; otherwise open it in Excel and save it as .xlsx."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            names = {m.filename for m in members}
+            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+                raise DataError(
+                    f"{path.name} is a zip archive but not an Excel workbook: give the .xlsx export."
+                )
+            if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+                raise DataError(
+                    f"{path.name} unpacks to more than {MAX_UNPACKED_BYTES >> 20:,} MB: it is damaged "
+                    "or not a real export. Export the data again or save it as CSV UTF-8."
+                )
+            for member in members:
+                if member.filename.endswith((".xml", ".rels")) and _declares_doctype(archive, member):
+                    raise DataError(_xml_bomb_message(path.name))
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+        raise DataError(
+            f"{path.name} is a damaged zip archive: open it in Excel and save it again as .xlsx."
+        ) from None
+
+
+def _declares_doctype(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    with archive.open(member) as handle:
+        head = handle.read(65536)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        text = head.decode("utf-8", errors="ignore")
+    return bool(_XML_DOCTYPE.match(text.lstrip("\ufeff"))) or "<!ENTITY" in text
+
+
+def _choose_sheet(book, name: str, sheet: str | None):  # noqa: ANN001, ANN202 - openpyxl types
+    if sheet is not None:
+        if sheet not in book.sheetnames:
+            raise DataError(
+                f"{name} has no sheet {shown_name(sheet)}; it has: "
+                f"{', '.join(shown_name(s) for s in book.sheetnames)}."
+            )
+        ws = book[sheet]
+        if not hasattr(ws, "iter_rows"):
+            raise DataError(f"{name}: sheet {shown_name(sheet)} is a chart, not a table of data.")
+        return ws
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    if not visible:
+        raise DataError(
+            f"{name} has no visible sheet of data: unhide the data sheet in Excel, or name it "
+            "with --sheet NAME."
+        )
+    return visible[0]
 
 
 def _cell_text(value: object) -> str:
@@ -236,7 +469,7 @@ def find_column(
         if _norm(wanted) in by_norm:
             return by_norm[_norm(wanted)]
         raise DataError(
-            f"No column '{wanted}' for the {role}. Columns found: {_quote_list(columns)}."
+            f"No column {shown_name(wanted)} for the {role}. Columns found: {_quote_list(columns)}."
         )
     by_norm = {_norm(c): c for c in columns}
     for candidate in candidates:
@@ -251,7 +484,7 @@ def find_column(
 
 
 def _quote_list(items: Sequence[str]) -> str:
-    return ", ".join(f"'{i}'" for i in items)
+    return ", ".join(shown_name(i) for i in items)
 
 
 # -- labelled data -----------------------------------------------------------------------------
@@ -346,13 +579,7 @@ def labelled_from_frame(
         for i, row in enumerate(rows):
             for code in scheme.unknown_codes(row):
                 unknown.setdefault(code, []).append(i + 2)
-        # Codes can be printed: they are label ids, but a mistyped cell could hold anything,
-        # so only short id-like values are quoted.
-        for code, where in unknown.items():
-            shown = f"'{code}'" if re.fullmatch(r"[\w.\-]{1,60}", code) else "a value"
-            problems.append(
-                f"column '{column}' has {shown}, not an id in scheme '{scheme.id}', at {row_list(where)}"
-            )
+        problems += _unknown_code_problems(unknown, column, scheme)
         codes[scheme.id] = rows
     if problems:
         raise LabelError(
@@ -364,10 +591,41 @@ def labelled_from_frame(
     return Labelled(frame=frame, text_column=text_col, id_column=id_col, codes=codes)
 
 
+_CODE_SHAPE = re.compile(r"[a-z0-9_]+(?:[.\-][a-z0-9_]+)*")
+
+
+def _unknown_code_problems(unknown: Mapping[str, list[int]], column: str, scheme: Scheme) -> list[str]:
+    """One line per mistyped id; anything that is not shaped like an id is never quoted.
+
+    Label ids are lower case, so a value with capitals or spaces is a name, a reference or
+    complaint text typed into the wrong column: only its rows are given.
+    """
+    problems = []
+    other_rows: list[int] = []
+    for code, where in unknown.items():
+        if len(code) > 60 or not _CODE_SHAPE.fullmatch(code):
+            other_rows += where
+            continue
+        close = difflib.get_close_matches(code, scheme.leaves, n=1, cutoff=0.75)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(
+            f"column {shown_name(column)} has '{code}', not an id in scheme '{scheme.id}'{hint}, "
+            f"at {row_list(where)}"
+        )
+    if other_rows:
+        problems.append(
+            f"column {shown_name(column)} holds values that are not ids in scheme '{scheme.id}' "
+            f"(not shown, they may be personal data) at {row_list(sorted(set(other_rows)))}"
+        )
+    return problems
+
+
 # -- writing -----------------------------------------------------------------------------------
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters XML 1.0 forbids (openpyxl would refuse them, Excel would call the file corrupt),
+# DEL, and lone surrogates, which no file encoding can hold.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -385,19 +643,28 @@ class CellReport:
     def describe(self) -> str:
         parts = []
         if self.neutralised:
-            parts.append(f"{self.neutralised} cell(s) starting with = + - @ prefixed with ' so they stay text")
+            parts.append(
+                f"{self.neutralised} cell(s) starting with = + - @, a tab or a carriage return "
+                "prefixed with ' so they stay text"
+            )
         if self.truncated:
-            parts.append(f"{self.truncated} cell(s) over Excel's {EXCEL_CELL_LIMIT:,}-character limit truncated and marked [TRUNCATED]")
+            parts.append(
+                f"{self.truncated} cell(s) over Excel's {EXCEL_CELL_LIMIT:,}-character limit "
+                "truncated and marked [TRUNCATED]"
+            )
         if self.control_replaced:
             parts.append(f"{self.control_replaced} cell(s) had control characters replaced with '?'")
         return "; ".join(parts)
 
 
+_KEPT_TYPES = (int, float, np.number, np.bool_, dt.date, dt.time)
+
+
 def safe_cell(value: object, report: CellReport | None = None) -> object:
     """Make one value inert in a spreadsheet (OWASP CSV injection advice), keeping numbers as they are."""
-    if not isinstance(value, str):
+    if value is None or value is pd.NA or isinstance(value, _KEPT_TYPES):
         return value
-    text = value
+    text = value if isinstance(value, str) else str(value)
     if _CONTROL.search(text):
         text = _CONTROL.sub("?", text)
         if report is not None:
@@ -406,7 +673,8 @@ def safe_cell(value: object, report: CellReport | None = None) -> object:
         text = text[: EXCEL_CELL_LIMIT - 12] + "[TRUNCATED]"
         if report is not None:
             report.truncated += 1
-    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+    # Leading spaces and line breaks are skipped too: some spreadsheet programs trim them first.
+    if text.lstrip(" \n").startswith(FORMULA_START) and not _NUMBER.match(text):
         text = "'" + text
         if report is not None:
             report.neutralised += 1
@@ -414,12 +682,23 @@ def safe_cell(value: object, report: CellReport | None = None) -> object:
 
 
 def safe_frame(frame: pd.DataFrame, report: CellReport | None = None) -> pd.DataFrame:
+    """A copy with every header and text cell made inert; numbers, booleans and dates are kept."""
     out = frame.copy()
     out.columns = [safe_cell(str(c), report) for c in out.columns]
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(lambda v: safe_cell(v, report))
+    for j in range(out.shape[1]):
+        column = out.iloc[:, j]
+        if _plain_dtype(column):
+            continue
+        out.isetitem(j, column.astype(object).map(lambda v: safe_cell(v, report)))
     return out
+
+
+def _plain_dtype(column: pd.Series) -> bool:
+    types = pd.api.types
+    return bool(
+        types.is_numeric_dtype(column) or types.is_bool_dtype(column)
+        or types.is_datetime64_any_dtype(column)
+    ) and not isinstance(column.dtype, pd.CategoricalDtype)
 
 
 def check_output_path(
@@ -429,10 +708,12 @@ def check_output_path(
     path = Path(path)
     target = path.resolve()
     for given in inputs:
-        if Path(given).resolve() == target:
+        if Path(given).resolve() == target or _same_file(Path(given), path):
             raise OutputError(f"The output {path} is also an input: choose another output name.")
     if path.suffix.lower() not in CSV_SUFFIXES | XLSX_SUFFIXES | {".md", ".html", ".json"}:
         raise OutputError(f"Output {path.name}: use a .csv or .xlsx file name.")
+    if path.is_dir():
+        raise OutputError(f"The output {path} is a folder: give a file name ending in .csv or .xlsx.")
     if path.exists() and not overwrite:
         raise OutputError(f"{path} already exists: add --overwrite to replace it.")
     if not path.parent.exists():
@@ -443,24 +724,62 @@ def check_output_path(
     return path
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Hard links and case-insensitive file systems make two names one file."""
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds.
+
+    Whatever fails, neither a partial output nor the temporary file is left behind, and an
+    existing output stays as it was.
+    """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write in {path.parent} ({exc.strerror or type(exc).__name__}): choose a folder "
+            "you can write to."
+        ) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+            _flush_to_disk(tmp)
+        except OSError as exc:
+            raise OutputError(
+                f"Could not write {path.name} ({exc.strerror or type(exc).__name__}); nothing was "
+                "written. Check the disk has space and the folder is writable."
+            ) from None
         try:
             os.replace(tmp, path)
         except PermissionError:
             raise OutputError(
-                f"Cannot replace {path.name}: it is locked, probably open in Excel. Close it and try again."
+                f"Cannot replace {path.name}: it is locked, probably open in Excel. Close it and "
+                "try again; nothing was written."
+            ) from None
+        except OSError as exc:
+            raise OutputError(
+                f"Could not move the finished {path.name} into place "
+                f"({exc.strerror or type(exc).__name__}); nothing was written."
             ) from None
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _flush_to_disk(path: Path) -> None:
+    """Make the finished file durable before it replaces anything (a crash leaves the old one)."""
+    if path.is_file():
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
 
 
 def write_table(
@@ -530,8 +849,10 @@ def write_workbook(
 
 
 def _xlsx_value(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
         return None
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return str(value)  # Excel has no infinity: a number cell holding one corrupts the file
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
