@@ -17,7 +17,9 @@ app = typer.Typer(
     name="themes",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    rich_markup_mode="rich",
+    # Plain help: rich help screens import typer.rich_utils (markdown-it, pygments), a third of
+    # the start-up time (bench/startup.py). Output of the commands themselves still uses rich.
+    rich_markup_mode=None,
     add_completion=False,
     help=(
         "Code children's social care complaints with every cause they raise, report theme "

@@ -9,11 +9,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
+
+
+class LazyConsole:
+    """A rich Console made on first use, so that ``themes --help`` does not import rich.console."""
+
+    def __init__(self, **options: object) -> None:
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name: str) -> object:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
 
 # Messages and progress go to stderr so that stdout can be piped; neither ever carries data.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
+out = LazyConsole(highlight=False)
 
 DEFAULT_MODEL = "models/default"
 
