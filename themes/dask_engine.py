@@ -24,7 +24,7 @@ import pandas as pd
 from . import data
 from .bundle import Bundle
 from .errors import DataError, OutputError, UsageError
-from .stream import ChunkFunction, StreamResult, Tally, _add, _CsvScan, _header_report, _subtract
+from .stream import ChunkFunction, CsvFile, StreamResult, Tally, add_report, header_report, subtract_report
 
 DEFAULT_BLOCKSIZE = "64MB"
 PARQUET = ".parquet"
@@ -135,10 +135,10 @@ def _read_csv(paths: list[Path], *, blocksize: str | int):  # noqa: ANN202
     from dask.utils import parse_bytes
 
     block = parse_bytes(blocksize) if isinstance(blocksize, str) else int(blocksize)
-    pieces: list[tuple[_CsvScan, tuple[int, int, int] | None]] = []
+    pieces: list[tuple[CsvFile, tuple[int, int, int] | None]] = []
     columns: list[str] | None = None
     for path in paths:
-        scan = _CsvScan(path)
+        scan = CsvFile(path)
         scan.check()
         if columns is None:
             columns = scan.columns
@@ -150,7 +150,7 @@ def _read_csv(paths: list[Path], *, blocksize: str | int):  # noqa: ANN202
     return dd.from_map(_read_piece, pieces, meta=meta, enforce_metadata=False, label="themes-read-csv")
 
 
-def _read_piece(piece: tuple[_CsvScan, tuple[int, int, int] | None]) -> pd.DataFrame:
+def _read_piece(piece: tuple[CsvFile, tuple[int, int, int] | None]) -> pd.DataFrame:
     scan, byte_range = piece
     if byte_range is None:
         return pd.concat(list(scan.frames(1 << 30)))
@@ -252,15 +252,15 @@ def _result(stats: pd.DataFrame, *, header: list[str]) -> StreamResult:
             neutralised=int(row["neutralised"]), truncated=int(row["truncated"]),
             control_replaced=int(row["control_replaced"]),
         )
-        _add(result.report, partial)
+        add_report(result.report, partial)
         for key, value in row.items():
             if key.startswith("count:") and not pd.isna(value):
                 name = key.removeprefix("count:")
                 result.counts[name] = result.counts.get(name, 0) + int(value)
     # Every partition counted the header's cells; count them once, as the local engine does.
-    extra = _header_report(header)
+    extra = header_report(header)
     for _ in range(len(stats) - 1):
-        _subtract(result.report, extra)
+        subtract_report(result.report, extra)
     return result
 
 

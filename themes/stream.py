@@ -45,7 +45,8 @@ ChunkFunction = Callable[[Bundle, pd.DataFrame], pd.DataFrame]
 Tally = Callable[[pd.DataFrame], dict[str, int]]
 """Counts something in one coded chunk for the summary line; counts are summed over chunks."""
 Progress = Callable[[str, int, int], None]
-"""Called as progress(stage, done, total): stage "checking" counts bytes, "coding" counts rows."""
+"""Called as progress(stage, done, total): "checking" counts bytes (the file is read twice, so the
+total is twice its size), "coding" counts rows."""
 
 
 @dataclass
@@ -100,7 +101,7 @@ def read_chunks(
         # Workbooks (and every error about the path itself) take the whole-file road.
         frame = data.read_table(path, sheet=sheet)
         return _frame_chunks(frame, name=path.name, chunk_size=chunk_size)
-    scan = _CsvScan(path, progress=progress)
+    scan = CsvFile(path, progress=progress)
     scan.check()
     return TableChunks(
         name=path.name, columns=scan.columns, rows=scan.rows,
@@ -116,8 +117,8 @@ def _frame_chunks(frame: pd.DataFrame, *, name: str, chunk_size: int) -> TableCh
     return TableChunks(name=name, columns=list(frame.columns), rows=len(frame), frames=frames)
 
 
-class _CsvScan:
-    """One checking pass over a CSV file, then as many reading passes as wanted.
+class CsvFile:
+    """A CSV export checked in one pass, then read in chunks or byte ranges as often as wanted.
 
     Mirrors ``data.decode_csv_bytes`` and ``data.parse_csv_text`` (the tests compare them on
     many files) without holding the file in memory.
@@ -208,7 +209,7 @@ class _CsvScan:
         bad: list[int] = []
         newlines: list[_Newlines] = []
         body = 0
-        for row in self._records():
+        for row in self._records(report=True):
             if raw_header is None:
                 raw_header = [h.strip() for h in row]
                 named = len(raw_header)
@@ -224,6 +225,9 @@ class _CsvScan:
                     filled.add(j)
                 newlines[j].add(cell.count("\n"), body)
             body += 1
+        if self.progress is not None:
+            size = self.path.stat().st_size
+            self.progress("checking", 2 * size, 2 * size)
         if raw_header is None:
             raise DataError(f"{self.name} is empty: export the data again.")
         width = len(raw_header)
@@ -252,10 +256,18 @@ class _CsvScan:
         self.columns = header
         self.rows = body
 
-    def _records(self) -> Iterator[list[str]]:
+    def _records(self, *, report: bool = False) -> Iterator[list[str]]:
         """Non-blank CSV records in file order, the header first, read as parse_csv_text reads."""
         with open(self.path, encoding=self.encoding, newline="") as handle:
-            yield from self._parse(iter(handle))
+            if not (report and self.progress is not None):
+                yield from self._parse(iter(handle))
+                return
+            size = self.path.stat().st_size
+            for n, row in enumerate(self._parse(iter(handle))):
+                if n % 5_000 == 0:
+                    # The checking stage counts the file's bytes twice: decoding, then records.
+                    self.progress("checking", size + handle.buffer.tell(), 2 * size)
+                yield row
 
     def _parse(self, lines: Iterator[str]) -> Iterator[list[str]]:
         first: list[str] = []
@@ -415,7 +427,7 @@ def _byte_facts(handle: io.BufferedIOBase, *, size: int, progress: Progress | No
             except UnicodeDecodeError:
                 facts.cp1252_ok = False
         if progress is not None:
-            progress("checking", done, size)
+            progress("checking", done, 2 * size)
     if facts.utf8_ok:
         try:
             utf8.decode(b"", final=True)
@@ -429,7 +441,7 @@ def _byte_facts(handle: io.BufferedIOBase, *, size: int, progress: Progress | No
 
 
 @dataclass
-class _Coded:
+class CodedChunk:
     """One coded chunk as the writer needs it: CSV text or a spreadsheet-safe frame."""
 
     rows: int
@@ -447,35 +459,38 @@ def _code_chunk(
     tally: Tally | None,
     first: bool,
     as_csv: bool,
-) -> _Coded:
+) -> CodedChunk:
     coded = classify(bundle, frame)
     report = CellReport()
     safe = data.safe_frame(coded, report)
     if not first:
         # safe_frame also checks the header, which is written (and counted) once.
-        _subtract(report, _header_report(coded.columns))
+        subtract_report(report, header_report(coded.columns))
     flagged = int((coded["needs_review"] == "true").sum()) if "needs_review" in coded else 0
     counts = tally(coded) if tally is not None else {}
     if as_csv:
         payload: str | pd.DataFrame = safe.to_csv(None, index=False, header=first, lineterminator="\r\n")
     else:
         payload = safe
-    return _Coded(rows=len(coded), flagged=flagged, report=report, counts=counts, payload=payload)
+    return CodedChunk(rows=len(coded), flagged=flagged, report=report, counts=counts, payload=payload)
 
 
-def _header_report(columns: Sequence[object]) -> CellReport:
+def header_report(columns: Sequence[object]) -> CellReport:
+    """What making a header row spreadsheet-safe changes (counted once per output, not per chunk)."""
     report = CellReport()
     for column in columns:
         data.safe_cell(str(column), report)
     return report
 
 
-def _subtract(report: CellReport, other: CellReport) -> None:
+def subtract_report(report: CellReport, other: CellReport) -> None:
+    """Take ``other``'s counts off ``report``, in place."""
     for f in fields(CellReport):
         setattr(report, f.name, getattr(report, f.name) - getattr(other, f.name))
 
 
-def _add(report: CellReport, other: CellReport) -> None:
+def add_report(report: CellReport, other: CellReport) -> None:
+    """Add ``other``'s counts to ``report``, in place."""
     for f in fields(CellReport):
         setattr(report, f.name, getattr(report, f.name) + getattr(other, f.name))
 
@@ -488,7 +503,7 @@ def _init_worker(bundle: Bundle, classify: ChunkFunction, tally: Tally | None) -
     _WORKER.update(bundle=bundle, classify=classify, tally=tally)
 
 
-def _code_in_worker(frame: pd.DataFrame, first: bool, as_csv: bool) -> _Coded:
+def _code_in_worker(frame: pd.DataFrame, first: bool, as_csv: bool) -> CodedChunk:
     return _code_chunk(
         _WORKER["bundle"], frame, classify=_WORKER["classify"], tally=_WORKER["tally"],
         first=first, as_csv=as_csv,
@@ -503,7 +518,7 @@ def code_chunks(
     tally: Tally | None = None,
     jobs: int = 1,
     as_csv: bool = True,
-) -> Iterator[_Coded]:
+) -> Iterator[CodedChunk]:
     """Code frames in order, in this process or in ``jobs`` worker processes.
 
     At most ``2 * jobs`` chunks are in flight, so memory does not grow with the input.
@@ -541,7 +556,7 @@ class _CsvSink:
     def __init__(self, tmp: Path) -> None:
         self._handle = open(tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
 
-    def write(self, coded: _Coded) -> None:
+    def write(self, coded: CodedChunk) -> None:
         self._handle.write(coded.payload)
 
     def close(self) -> None:
@@ -564,7 +579,7 @@ class _XlsxSink:
         self._waiting: list[pd.DataFrame] = []
         self._wrapped: list[bool] | None = None
 
-    def write(self, coded: _Coded) -> None:
+    def write(self, coded: CodedChunk) -> None:
         if self._wrapped is None:
             # Widths come from the first 200 rows, as in write_workbook: wait until we have them.
             self._waiting.append(coded.payload)
@@ -677,10 +692,10 @@ def classify_file(
     return result
 
 
-def _tally(result: StreamResult, coded: _Coded) -> None:
+def _tally(result: StreamResult, coded: CodedChunk) -> None:
     result.rows += coded.rows
     result.flagged += coded.flagged
-    _add(result.report, coded.report)
+    add_report(result.report, coded.report)
     for key, value in coded.counts.items():
         result.counts[key] = result.counts.get(key, 0) + value
 
