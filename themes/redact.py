@@ -329,6 +329,12 @@ def _capital_odds(word: str) -> float | None:
     return probs.get(lower.capitalize(), floor) - probs.get(lower, floor)
 
 
+def _common_word(word: str) -> bool:
+    """A word English text usually writes in lower case ('will', 'grace'; not 'kacper')."""
+    odds = _capital_odds(word)
+    return odds is not None and word.lower() in _word_probabilities() and odds <= 0
+
+
 def _looks_proper(token) -> bool:  # noqa: ANN001 - spaCy Token
     """A capitalised word that is rarely a common word: anywhere but the start of a sentence,
     any such word; at the start, only a word far more often capitalised (or unknown)."""
@@ -418,7 +424,7 @@ def _listed_name_spans(text: str, names: frozenset[str]) -> list[Span]:
     for m in _WORD.finditer(text):
         word = m.group()
         base = re.sub(r"['’]s$", "", word)
-        if base.lower() in names and (base[:1].isupper() or (_capital_odds(base) or 0.0) > 0):
+        if base.lower() in names and (base[:1].isupper() or not _common_word(base)):
             spans.append(Span(m.start(), m.start() + len(base), "NAME"))
     return spans
 
