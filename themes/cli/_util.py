@@ -18,12 +18,24 @@ class LazyConsole:
         self._options = options
         self._console = None
 
-    def __getattr__(self, name: str) -> object:
+    @property
+    def real(self):  # noqa: ANN201 - rich.console.Console, imported lazily
+        """The Console itself, for APIs that need one (Progress, Live): they use special
+        methods, which do not pass through ``__getattr__``."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+    def __enter__(self):  # noqa: ANN204
+        return self.real.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.real.__exit__(*exc)
 
 
 # Messages and progress go to stderr so that stdout can be piped; neither ever carries data.

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._util import out, reported, say
+from ._util import err, out, reported, say
 
 DATA_HELP = (
     "Labelled CSV/XLSX files with a text column and ';'-separated 'causes' and/or 'pillars' "
@@ -77,7 +77,7 @@ def train(
         schemes = [load(s) for s in (scheme or list(BUILTIN))]
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
-            console=__import__("themes.cli._util", fromlist=["err"]).err,
+            console=err.real,
         ) as progress:
             task = progress.add_task("Training (cross-validating thresholds, then the final fit)…", total=None)
             result = fit(
