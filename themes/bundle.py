@@ -27,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
+from .data import current_umask
 from .errors import BundleError
 from .scheme import Scheme, from_toml
 
@@ -41,17 +42,9 @@ STRICT = ("scikit-learn", "skops")
 
 # Every type a bundle may contain. Anything else in a model file is refused before loading.
 ALLOWED_TYPES = (
+    # ThemeClassifier saves its vectorisers as plain strings and arrays (see its __getstate__),
+    # so nothing else beyond skops' own default types (str, dict, list, numpy arrays) is needed.
     "themes.model.ThemeClassifier",
-    "themes.text.identity",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "numpy.float32",
-    "numpy.float64",
-    "numpy.int8",
-    "numpy.int64",
-    "numpy.dtype",
-    "builtins.slice",
-    "builtins.tuple",
 )
 
 
@@ -103,6 +96,8 @@ def save(bundle: Bundle, path: str | Path, *, card: str, overwrite: bool = False
         raise BundleError(f"{target} already exists: add --overwrite to replace it.")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    # mkdtemp makes the folder private (0700); a bundle is shared like any other output.
+    staging.chmod(0o777 & ~current_umask())
     try:
         (staging / "schemes").mkdir()
         schemes_meta = {}

@@ -38,10 +38,7 @@ def render(bundle: Bundle) -> str:
         "",
         "## Method",
         "",
-        "TF-IDF features of spaCy lookup lemmas (uni- and bigrams) and character n-grams, one",
-        "logistic regression per label, and per-label thresholds chosen on out-of-fold",
-        "probabilities (multi-label stratified folds on the training data only). Rows where no",
-        "label passes get none and are flagged for review. Parameters:",
+        _method(m["params"]),
         "",
         "```",
         *(f"{k} = {v}" for k, v in sorted(m["params"].items()) if k != "labels"),
@@ -57,8 +54,12 @@ def render(bundle: Bundle) -> str:
             "Complaints written from briefs that no training batch used; the honest estimate.",
             "",
         ]
-        lines += _summary_table({k: v for k, v in held.items() if isinstance(v, dict)})
-        lines += _weak_labels({k: v for k, v in held.items() if isinstance(v, dict)})
+        results = {k: v for k, v in held.items() if isinstance(v, dict)}
+        lines += _summary_table(results)
+        lines += _weak_labels(results)
+        lines += _extras(results)
+        for scheme_id, result in results.items():
+            lines += _label_table(f"Held-out, per label: {scheme_id}", result)
     lines += [
         "## Cross-validated on the training data",
         "",
@@ -67,13 +68,7 @@ def render(bundle: Bundle) -> str:
     ]
     lines += _summary_table(metrics.get("cross_validated", {}))
     for scheme_id, result in metrics.get("cross_validated", {}).items():
-        lines += [f"### Per label: {scheme_id}", "", "| level | label | precision | recall | F1 | support | kappa |", "|---|---|---|---|---|---|---|"]
-        for row in result["labels"]:
-            lines.append(
-                f"| {row['level']} | `{row['label']}` | {row['precision']:.2f} | {row['recall']:.2f} | "
-                f"{row['f1']:.2f} | {row['support']} | {row['kappa']:.2f} |"
-            )
-        lines.append("")
+        lines += _label_table(f"Cross-validated, per label: {scheme_id}", result)
     review = m.get("review", {})
     lines += [
         "## Review rule",
@@ -135,3 +130,55 @@ def _why(row: dict) -> str:
     else:
         reason = "both missed and over-called: its boundary with neighbouring labels is blurred"
     return f"{reason} (precision {row['precision']:.2f}, recall {row['recall']:.2f})"
+
+
+def _method(params: dict) -> str:
+    words = f"spaCy lookup lemmas ({params['word_ngrams'][0]}- to {params['word_ngrams'][1]}-grams)"
+    if params.get("tokenizer") == "regex":
+        words = f"plain words ({params['word_ngrams'][0]}- to {params['word_ngrams'][1]}-grams)"
+    chars = f" and character {tuple(params['char_ngrams'])}-grams" if params.get("char_ngrams") else ""
+    if params.get("solver", "logistic") == "ridge":
+        learner = (
+            f"one ridge least-squares fit for all labels (alpha {params['alpha']}, solved in its "
+            "dual form)"
+        )
+    else:
+        learner = f"one logistic regression per label (C {params['C']}, class weight {params['class_weight']})"
+    calibrated = (
+        " Scores are calibrated per label (Platt scaling on the out-of-fold scores)."
+        if params.get("calibrate", False) else ""
+    )
+    return (
+        f"TF-IDF features of {words}{chars}, words in fewer than {params['min_df']} complaints "
+        f"dropped; {learner}; per-label thresholds chosen to maximise F1 on out-of-fold scores "
+        f"({params['cv']} multi-label stratified folds of the training data only).{calibrated} "
+        "Rows where no label passes get none and are flagged for review. The configuration was "
+        "chosen by leave-one-batch-out cross-validation (`bench/model_selection.py`). Parameters:"
+    )
+
+
+def _label_table(title: str, result: dict) -> list[str]:
+    lines = [f"### {title}", "", "| level | label | precision | recall | F1 | support | kappa |", "|---|---|---|---|---|---|---|"]
+    for row in result["labels"]:
+        lines.append(
+            f"| {row['level']} | `{row['label']}` | {row['precision']:.2f} | {row['recall']:.2f} | "
+            f"{row['f1']:.2f} | {row['support']} | {row['kappa']:.2f} |"
+        )
+    return lines + [""]
+
+
+def _extras(results: dict) -> list[str]:
+    lines = []
+    for scheme_id, result in results.items():
+        cal, review = result.get("calibration"), result.get("review")
+        if cal:
+            lines.append(
+                f"- `{scheme_id}` calibration: expected calibration error {cal['ece']:.3f}, "
+                f"Brier score {cal['brier']:.4f}."
+            )
+        if review:
+            lines.append(
+                f"- `{scheme_id}` review flag: {review['flagged_share']:.0%} of complaints flagged; "
+                f"they hold {review['errors_caught']:.0%} of this scheme's label errors."
+            )
+    return lines + [""] if lines else []

@@ -33,6 +33,8 @@ Shipped crosswalks and the legacy schemes they convert from live in ``themes/cro
 
 from __future__ import annotations
 
+import difflib
+
 import re
 import tomllib
 from collections.abc import Sequence
@@ -63,7 +65,6 @@ LEGACY_CANDIDATES = CODED_CANDIDATES + (
     "complaint type", "type",
 )
 _MAPPING_KEYS = {"from", "name", "to", "none", "judgement", "note"}
-_SHOWABLE = re.compile(r"[\w .,&()/'\u2019\-\u2013\u2014]{1,60}")
 
 
 @dataclass(frozen=True)
@@ -418,11 +419,15 @@ def _check_known(rows: list[list[str]], crosswalk: Crosswalk, column: str, name:
                 unknown.setdefault(label, []).append(i + 2)
     if not unknown:
         return
-    # Labels are short codes, but a mistyped cell could hold anything: only label-like values are quoted.
-    problems = [
-        f"{repr(label) if _SHOWABLE.fullmatch(label) else 'a value'} at {row_list(where)}"
-        for label, where in unknown.items()
-    ]
+    # A mistyped cell could hold anything, complaint text or a name among it: cells are never
+    # quoted. The hint names the closest label of the scheme, which is ours to show.
+    known = sorted({m.source for m in crosswalk.mappings} | {m.name for m in crosswalk.mappings if m.name})
+    by_hint: dict[str, set[int]] = {}
+    for label, where in unknown.items():
+        close = difflib.get_close_matches(label, known, n=1, cutoff=0.75)
+        hint = f" (closest label in the scheme: '{close[0]}')" if close else ""
+        by_hint.setdefault(hint, set()).update(where)
+    problems = [f"a label not in the scheme at {row_list(sorted(rows))}{hint}" for hint, rows in by_hint.items()]
     raise DataError(
         problems_message(
             f"{name}: column '{column}' has labels that are not in scheme '{crosswalk.from_id}' "

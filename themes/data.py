@@ -579,7 +579,7 @@ def labelled_from_frame(
         for i, row in enumerate(rows):
             for code in scheme.unknown_codes(row):
                 unknown.setdefault(code, []).append(i + 2)
-        problems += _unknown_code_problems(unknown, column, scheme)
+        problems += unknown_code_problems(unknown, column, scheme)
         codes[scheme.id] = rows
     if problems:
         raise LabelError(
@@ -594,7 +594,7 @@ def labelled_from_frame(
 _CODE_SHAPE = re.compile(r"[a-z0-9_]+(?:[.\-][a-z0-9_]+)*")
 
 
-def _unknown_code_problems(unknown: Mapping[str, list[int]], column: str, scheme: Scheme) -> list[str]:
+def unknown_code_problems(unknown: Mapping[str, list[int]], column: str, scheme: Scheme) -> list[str]:
     """One line per mistyped id; anything that is not shaped like an id is never quoted.
 
     Label ids are lower case, so a value with capitals or spaces is a name, a reference or
@@ -732,6 +732,12 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place only if the block succeeds.
@@ -749,6 +755,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         ) from None
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp makes the file private (0600); an output should get the user's usual permissions.
+    os.chmod(tmp, 0o666 & ~current_umask())
     try:
         try:
             yield tmp

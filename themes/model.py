@@ -24,13 +24,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from .calibration import apply_map, fit_platt, identity_map, map_thresholds, recalibrate
 from .text import Analyzer, identity
 
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.91, 0.01), 2)
 
 
 class ThemeClassifier(ClassifierMixin, BaseEstimator):
-    """One-vs-rest logistic regression over TF-IDF text features with tuned per-label thresholds.
+    """One-vs-rest linear classifiers over TF-IDF text features with tuned per-label thresholds.
 
     Parameters
     ----------
@@ -57,6 +58,17 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         Seed for the folds and solvers: same data and seed, same model.
     n_jobs : int
         Labels fitted in parallel.
+    solver : {"ridge", "logistic"}
+        ``"ridge"``: one least-squares ridge fit for all labels at once, solved in its dual form
+        so that every cross-validation fold reuses one kernel matrix (fast: seconds, not
+        minutes); scores then become probabilities through the calibration map.
+        ``"logistic"``: one logistic regression per label (slower; uses ``C`` and
+        ``class_weight``).
+    alpha : float
+        Ridge regularisation strength (``solver="ridge"``).
+    calibrate : bool
+        Map each label's scores onto observed rates (Platt scaling on the out-of-fold scores,
+        see :mod:`themes.calibration`); thresholds move with the map, so decisions do not change.
     """
 
     def __init__(
@@ -65,7 +77,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         labels: Sequence[str] | None = None,
         tokenizer: str = "spacy",
         word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] | None = (2, 5),
+        char_ngrams: tuple[int, int] | None = None,
         min_df: int = 2,
         max_features: int | None = 200_000,
         C: float = 8.0,
@@ -73,6 +85,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         cv: int = 5,
         random_state: int = 0,
         n_jobs: int = 1,
+        calibrate: bool = True,
+        solver: str = "ridge",
+        alpha: float = 2.0,
     ) -> None:
         self.labels = labels
         self.tokenizer = tokenizer
@@ -85,6 +100,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.calibrate = calibrate
+        self.solver = solver
+        self.alpha = alpha
 
     # -- features --------------------------------------------------------------------------
     def _analyzer(self) -> Analyzer:
@@ -149,7 +167,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "coef_")
         matrix, coverage = self._features_and_coverage(X)
-        return _sigmoid(matrix @ self.coef_.T + self.intercept_), coverage
+        return self._proba(matrix @ self.coef_.T + self.intercept_), coverage
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None):
@@ -163,14 +181,60 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(n_labels)]
         if len(self.labels_) != n_labels:
             raise ValueError(f"labels has {len(self.labels_)} names but y has {n_labels} columns")
+        if self.solver not in ("ridge", "logistic"):
+            raise ValueError(f"solver must be 'ridge' or 'logistic', got {self.solver!r}")
         words = self._analyzer().features(texts)
-
-        self.oof_proba_ = self._out_of_fold(texts, words, y, weights)
+        if self.solver == "ridge":
+            self.oof_proba_ = self._fit_ridge(texts, words, y, weights)
+        else:
+            self.oof_proba_ = self._out_of_fold(texts, words, y, weights)
         self.thresholds_ = np.array(
             [_best_threshold(self.oof_proba_[:, j], y[:, j]) for j in range(n_labels)]
         )
+        self.calibration_ = fit_platt(self.oof_proba_, y) if self.calibrate else identity_map(n_labels)
+        self.oof_proba_ = recalibrate(self.oof_proba_, self.calibration_)
+        self.thresholds_ = map_thresholds(self.thresholds_, self.calibration_)
         self.cv_report_ = _label_report(self.oof_proba_, y, self.thresholds_, self.labels_)
+        if self.solver == "logistic":
+            self._fit_final(texts, y, weights, words=words)
+        return self
 
+    def _fit_ridge(self, texts, words, y, weights) -> np.ndarray:  # noqa: ANN001
+        """Fit the final ridge model and return out-of-fold probabilities (before calibration).
+
+        The vectorisers are fitted once on all training texts (their vocabulary and IDF see no
+        labels), so every fold's kernel is a block of one kernel matrix.
+        """
+        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+        n = len(texts)
+        self.vectorizers_ = self._new_vectorizers(n)
+        features = self._fit_transform(self.vectorizers_, self._inputs(texts, words, len(self.vectorizers_)))
+        # A constant feature of 1 gives the intercept (regularised like any weight).
+        kernel = (features @ features.T).toarray().astype(np.float64) + 1.0
+        margins = np.zeros(y.shape, dtype=np.float64)
+        folds = min(self.cv, max(2, n // 4))
+        splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        for train, test in splitter.split(np.zeros(n), (y == 1).astype(int)):
+            dual = _ridge_dual(kernel[np.ix_(train, train)], y[train], weights[train], self.alpha)
+            margins[test] = kernel[np.ix_(test, train)] @ dual
+        dual = _ridge_dual(kernel, y, weights, self.alpha)
+        self.coef_ = (RIDGE_SCALE * np.asarray(features.T @ dual)).T.astype(np.float32)
+        self.intercept_ = RIDGE_SCALE * dual.sum(axis=0)
+        self.n_features_ = features.shape[1]
+        self.classes_ = np.array(self.labels_)
+        self.train_rows_ = n
+        return _sigmoid(RIDGE_SCALE * margins)
+
+    def _fit_final(self, texts, y, weights=None, *, words=None):  # noqa: ANN001, ANN202
+        """Fit vectorisers and per-label weights on all rows, leaving thresholds as they are."""
+        y = _as_targets(y, len(texts))
+        weights = _as_weights(weights, len(texts))
+        if words is None:
+            words = self._analyzer().features(texts)
+        if not hasattr(self, "labels_"):
+            self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(y.shape[1])]
+            self.thresholds_ = np.full(y.shape[1], 0.5)
         self.vectorizers_ = self._new_vectorizers(len(texts))
         features = self._fit_transform(self.vectorizers_, self._inputs(texts, words, len(self.vectorizers_)))
         self.coef_, self.intercept_ = self._fit_labels(features, y, weights)
@@ -211,7 +275,11 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Probability of each label, rows x labels (not a distribution: labels are independent)."""
         check_is_fitted(self, "coef_")
-        return _sigmoid(self.transform(X) @ self.coef_.T + self.intercept_)
+        return self._proba(self.transform(X) @ self.coef_.T + self.intercept_)
+
+    def _proba(self, margin: np.ndarray) -> np.ndarray:
+        # Bundles saved before calibration existed have no map: their scores stay as they were.
+        return apply_map(margin, getattr(self, "calibration_", None))
 
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         check_is_fitted(self, "coef_")
@@ -235,6 +303,29 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             names[1] = np.array([f"chars:{n}" for n in names[1]], dtype=object)
         return np.concatenate(names)
 
+    # -- persistence -----------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """A compact state: each vectoriser as one string of terms and an IDF array.
+
+        Saved as they are, vocabularies cost a node per term (tens of thousands of entries) and
+        make bundles large and slow to load; the compact form holds only strings, numbers and
+        arrays, so a bundle needs no vectoriser type on its allow-list.
+        """
+        # object.__getstate__ hands back the instance's own __dict__: copy before changing it.
+        state = dict(super().__getstate__())
+        state.pop("oof_proba_", None)
+        vectorizers = state.pop("vectorizers_", None)
+        if vectorizers is not None:
+            state["vectorizers_state_"] = [_pack_vectorizer(v) for v in vectorizers]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        packed = state.pop("vectorizers_state_", None)
+        super().__setstate__(state)
+        if packed is not None:
+            self.vectorizers_ = [_unpack_vectorizer(s) for s in packed]
+
     def __sklearn_tags__(self):  # noqa: ANN204
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
@@ -244,6 +335,37 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
 
 # -- helpers (module level so that joblib and pickling see plain functions) -------------------
+
+
+_TERM_SEPARATOR = "\x1f"
+
+
+def _pack_vectorizer(vectorizer: TfidfVectorizer) -> dict:
+    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    if any(_TERM_SEPARATOR in term for term in terms):
+        raise ValueError("a vocabulary term contains the unit separator character")
+    return {
+        "analyzer": "char_wb" if vectorizer.analyzer == "char_wb" else "identity",
+        "ngram_range": [int(n) for n in vectorizer.ngram_range],
+        "sublinear_tf": bool(vectorizer.sublinear_tf),
+        "terms": _TERM_SEPARATOR.join(terms),
+        "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
+    }
+
+
+def _unpack_vectorizer(state: dict) -> TfidfVectorizer:
+    char = state["analyzer"] == "char_wb"
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb" if char else identity,
+        ngram_range=tuple(state["ngram_range"]),
+        sublinear_tf=state["sublinear_tf"],
+        lowercase=True,
+        dtype=np.float32,
+    )
+    terms = state["terms"].split(_TERM_SEPARATOR) if state["terms"] else []
+    vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
+    vectorizer.idf_ = np.asarray(state["idf"], dtype=np.float64)
+    return vectorizer
 
 
 def _char_text(text: str) -> str:
@@ -261,6 +383,38 @@ def _stack(blocks: list[sp.spmatrix]) -> sp.csr_matrix:
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+# Ridge scores sit near 0 (not raised) and 1 (raised); stretching them makes the threshold grid
+# fine enough. The calibration map turns the stretched scores into probabilities.
+RIDGE_SCALE = 10.0
+
+
+def _ridge_dual(kernel: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: float) -> np.ndarray:
+    """Dual ridge coefficients for every label: solve (K + alpha W^-1) A = Y by Cholesky.
+
+    Labels with unknown cells are solved on their known rows only; labels sharing the same
+    known rows share one factorisation (usually all of them).
+    """
+    from scipy.linalg import cho_factor, cho_solve
+
+    dual = np.zeros(y.shape, dtype=np.float64)
+    usable = weights > 0
+    groups: dict[bytes, list[int]] = {}
+    for j in range(y.shape[1]):
+        rows = usable & (y[:, j] >= 0)
+        groups.setdefault(np.packbits(rows).tobytes(), []).append(j)
+    for labels in groups.values():
+        rows = usable & (y[:, labels[0]] >= 0)
+        if not rows.any():
+            continue
+        idx = np.flatnonzero(rows)
+        system = kernel[np.ix_(idx, idx)].copy()
+        system[np.diag_indices_from(system)] += alpha / weights[idx]
+        factor = cho_factor(system, overwrite_a=True, check_finite=False)
+        targets = (y[np.ix_(idx, labels)] == 1).astype(np.float64)
+        dual[np.ix_(idx, labels)] = cho_solve(factor, targets, check_finite=False)
+    return dual
 
 
 def _fit_one(features, target, weights, C, class_weight, seed) -> tuple[np.ndarray, float]:  # noqa: ANN001
