@@ -146,11 +146,14 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """The feature matrix the classifiers see (TF-IDF blocks, L2-normalised together)."""
         return self._features_and_coverage(X)[0]
 
-    def _features_and_coverage(self, X: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    def _features_and_coverage(
+        self, X: Sequence[str], *, words: list[list[str]] | None = None
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
         check_is_fitted(self, "vectorizers_")
         texts = _as_texts(X)
         analyzer = self._analyzer()
-        words = analyzer.words(texts)
+        if words is None:
+            words = analyzer.words(texts)
         features = analyzer.ngrams(words)
         matrix = self._transform(self.vectorizers_, self._inputs(texts, features, len(self.vectorizers_)))
         vocabulary = self.vectorizers_[0].vocabulary_
@@ -159,15 +162,22 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         )
         return matrix, coverage
 
-    def score(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def score(
+        self, X: Sequence[str], *, words: list[list[str]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Label probabilities, and for each text the share of its words the model knows.
 
         A low share means the text is unlike anything in the training data (another language,
-        another subject, garbled export), so its scores deserve less trust.
+        another subject, garbled export), so its scores deserve less trust. ``words`` may pass the texts' words from :meth:`words` when several models share a
+        tokenizer, so that each text is tokenised once.
         """
         check_is_fitted(self, "coef_")
-        matrix, coverage = self._features_and_coverage(X)
+        matrix, coverage = self._features_and_coverage(X, words=words)
         return self._proba(matrix @ self.coef_.T + self.intercept_), coverage
+
+    def words(self, X: Sequence[str]) -> list[list[str]]:
+        """The normalised words of each text, as this model's analyzer sees them."""
+        return self._analyzer().words(_as_texts(X))
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None):

@@ -103,20 +103,39 @@ def _regex_words(text: str) -> list[str]:
 
 
 def _spacy_words(texts: Sequence[str]) -> list[list[str]]:
+    from spacy.attrs import LOWER
+
     nlp = blank_pipeline()
+    strings = nlp.vocab.strings
+    cache = _WORD_CACHE
     out = []
     for doc in nlp.tokenizer.pipe([str(t) for t in texts], batch_size=256):
+        # Reading lower-case ids as one array avoids making a Token object per word, and each
+        # distinct id is normalised once per process: tokenising is most of classify's time.
         words = []
-        for token in doc:
-            lower = token.lower_
-            if not _KEEP.search(lower) and not lower.isdigit():
-                continue
-            if lower.isdigit() or _DIGITS.search(lower):
-                words.append(_DIGITS.sub("0", lower))
-                continue
-            words.append(lemma(lower))
+        for key in doc.to_array(LOWER).tolist():
+            word = cache.get(key, _UNSEEN)
+            if word is _UNSEEN:
+                word = _normalise(strings[key])
+                if len(cache) < 1_000_000:
+                    cache[key] = word
+            if word is not None:
+                words.append(word)
         out.append(words)
     return out
+
+
+_UNSEEN = object()
+_WORD_CACHE: dict[int, str | None] = {}
+
+
+def _normalise(lower: str) -> str | None:
+    """A lower-cased token as a feature word: None for punctuation, digits as 0, else its lemma."""
+    if not _KEEP.search(lower) and not lower.isdigit():
+        return None
+    if lower.isdigit() or _DIGITS.search(lower):
+        return _DIGITS.sub("0", lower)
+    return lemma(lower)
 
 
 def identity(features: list[str]) -> list[str]:
