@@ -291,3 +291,15 @@ def test_scheduler_needs_the_dask_engine(runner, small_bundle, tmp_path):
               "--scheduler", "tcp://127.0.0.1:8786"],
     )
     assert result.exit_code == 2 and "--engine dask" in result.output
+
+
+def test_sigterm_stops_like_ctrl_c():
+    import os
+    import signal
+
+    from themes.cli.classify_cmd import stop_on_sigterm
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), stop_on_sigterm():
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -49,7 +49,7 @@ def classify(
 
       themes classify training_data/examples/uncoded_complaints.csv --out coded.xlsx
     """
-    with reported():
+    with reported(), stop_on_sigterm():
         from functools import partial
 
         from .. import bundle as bundle_io
@@ -107,6 +107,27 @@ def classify(
             say("Masked personal details in the complaint text, evidence and name columns (--redact).")
         if result.report:
             say("Made safe for spreadsheets: " + result.report.describe() + ".")
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Treat SIGTERM (a scheduler or 'kill' ending a long run) as Ctrl-C: temporary output is
+    removed and worker processes are stopped instead of being left behind."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 WRAPPED = ("description", "text", "details")
