@@ -26,12 +26,21 @@ class SchemeEvaluation:
     """One row per level (reason/category, or label for flat schemes): micro and macro figures."""
     labels: pd.DataFrame
     """One row per label: level, label, name, precision, recall, f1, support, predicted, kappa."""
+    calibration: dict | None = None
+    """From :func:`calibration_report` when the codings came with scores (a model)."""
+    review: dict | None = None
+    """From :func:`review_capture` when the codings came with review flags (a model)."""
 
     def as_dict(self) -> dict:
-        return {
+        data = {
             "summary": self.summary.to_dict(orient="records"),
             "labels": self.labels.to_dict(orient="records"),
         }
+        if self.calibration is not None:
+            data["calibration"] = self.calibration
+        if self.review is not None:
+            data["review"] = self.review
+        return data
 
     def micro(self, level: str) -> float:
         return float(self.summary.set_index("level").loc[level, "micro_f1"])
@@ -147,3 +156,83 @@ def align_by_id(
     only_left = len(left_ids) - len(left_idx)
     only_right = len(right_ids) - len(right_idx)
     return left_idx, right_idx, only_left, only_right
+
+
+# -- calibration and the review flag ------------------------------------------------------------
+
+
+def calibration_report(proba: np.ndarray, targets: np.ndarray, *, bins: int = 10) -> dict:
+    """How far scores are from observed rates, over every known label probability of a scheme.
+
+    ``ece`` is the expected calibration error: cells are put in ``bins`` equal-width score bins,
+    and the gap between each bin's mean score and the share of its cells that truly have the
+    label is averaged, weighted by the bin's size (0 is perfect). ``brier`` is the mean squared
+    difference between score and outcome. Unknown cells (-1) are left out.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    targets = np.asarray(targets)
+    if proba.shape != targets.shape:
+        raise ValueError(f"proba has shape {proba.shape} but targets has {targets.shape}")
+    known = targets >= 0
+    p, y = proba[known], (targets[known] == 1).astype(np.float64)
+    table = []
+    gap = 0.0
+    index = np.clip(np.floor(p * bins).astype(int), 0, bins - 1)
+    for k in range(bins):
+        in_bin = index == k
+        count = int(in_bin.sum())
+        mean_score = float(p[in_bin].mean()) if count else float("nan")
+        observed = float(y[in_bin].mean()) if count else float("nan")
+        if count:
+            gap += count * abs(mean_score - observed)
+        table.append(
+            {"lower": k / bins, "upper": (k + 1) / bins, "cells": count,
+             "mean_score": _round(mean_score), "observed_rate": _round(observed)}
+        )
+    n = len(p)
+    return {
+        "ece": round(gap / n, 4) if n else float("nan"),
+        "brier": round(float(np.mean((p - y) ** 2)), 4) if n else float("nan"),
+        "cells": n,
+        "bins": table,
+    }
+
+
+def review_capture(gold: np.ndarray, predicted: np.ndarray, flagged: np.ndarray) -> dict:
+    """How much of the model's error the review flag routes to a person, and at what cost.
+
+    ``gold`` and ``predicted`` are rows x labels matrices (1, 0, and -1 for unknown gold cells,
+    which are not counted); an error is a label wrongly given or wrongly left out. Reports the
+    share of rows the flag sends to review, the share of rows with any error that it flags
+    (``error_rows_caught``), and the share of all errors that sit on flagged rows
+    (``errors_caught``).
+    """
+    gold, predicted = np.asarray(gold), np.asarray(predicted)
+    flagged = np.asarray(flagged, dtype=bool)
+    if gold.shape != predicted.shape or len(flagged) != gold.shape[0]:
+        raise ValueError("gold, predicted and flagged must describe the same rows and labels")
+    wrong = (gold >= 0) & ((gold == 1) != (predicted == 1))
+    per_row = wrong.sum(axis=1)
+    rows = len(flagged)
+    error_rows = per_row > 0
+    return {
+        "rows": rows,
+        "flagged": int(flagged.sum()),
+        "flagged_share": _share(flagged.sum(), rows),
+        "rows_with_error": int(error_rows.sum()),
+        "error_rows_flagged": int((error_rows & flagged).sum()),
+        "error_rows_caught": _share((error_rows & flagged).sum(), error_rows.sum()),
+        "errors": int(per_row.sum()),
+        "errors_on_flagged": int(per_row[flagged].sum()),
+        "errors_caught": _share(per_row[flagged].sum(), per_row.sum()),
+        "error_rate_flagged": _share((error_rows & flagged).sum(), flagged.sum()),
+        "error_rate_unflagged": _share((error_rows & ~flagged).sum(), (~flagged).sum()),
+    }
+
+
+def _share(part: float, whole: float) -> float:
+    return round(float(part) / float(whole), 4) if whole else float("nan")
+
+
+def _round(value: float) -> float:
+    return value if np.isnan(value) else round(value, 4)

@@ -17,7 +17,7 @@ import numpy as np
 from .bundle import Bundle, sha256_file
 from .data import Labelled, read_labelled
 from .errors import LabelError, UsageError
-from .evaluate import SchemeEvaluation, compare
+from .evaluate import SchemeEvaluation, calibration_report, compare, review_capture
 from .model import ThemeClassifier
 from .predict import ReviewRule, predict_texts
 from .scheme import Scheme
@@ -167,14 +167,24 @@ def evaluate_file(
     *,
     text_column: str | None = None,
     id_column: str | None = None,
+    rule: ReviewRule | None = None,
 ) -> dict[str, SchemeEvaluation]:
-    """Score a bundle on a labelled file: one evaluation per scheme both have."""
+    """Score a bundle on a labelled file: one evaluation per scheme both have.
+
+    Each evaluation also carries the calibration of the scheme's scores and how many of its
+    errors the review flag (by ``rule``, default the bundle's) catches.
+    """
     labelled = read_labelled(path, list(bundle.schemes.values()), text_column=text_column, id_column=id_column)
-    preds = predict_texts(bundle, labelled.texts)
+    preds = predict_texts(bundle, labelled.texts, rule=rule)
     results = {}
     for scheme_id, scheme in bundle.schemes.items():
         if scheme_id in labelled.codes:
             results[scheme_id] = compare(scheme, labelled.codes[scheme_id], preds.labels(scheme_id))
+            gold = scheme.target_matrix(labelled.codes[scheme_id])
+            proba = preds.proba[scheme_id]
+            results[scheme_id].calibration = calibration_report(proba, gold)
+            decided = (proba >= preds.thresholds[scheme_id]).astype(np.int8)
+            results[scheme_id].review = review_capture(gold, decided, preds.needs_review)
     if not results:
         raise LabelError(
             f"{path.name} has no column for the bundle's schemes ({', '.join(bundle.schemes)})."

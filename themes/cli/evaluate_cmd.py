@@ -21,8 +21,15 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full results as JSON.")] = False,
     text_column: Annotated[str | None, typer.Option(help="Column holding the complaint text.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding the complaint id.")] = None,
+    review_margin: Annotated[float | None, typer.Option(help="Review rule: flag a row when a label is this close to its threshold (default: the bundle's).", min=0.0, max=0.5)] = None,
+    min_words: Annotated[int | None, typer.Option(help="Review rule: flag texts with fewer words.", min=0)] = None,
+    max_words: Annotated[int | None, typer.Option(help="Review rule: flag texts with more words.", min=1)] = None,
+    min_known: Annotated[float | None, typer.Option(help="Review rule: flag texts with a smaller share of words the model knows.", min=0.0, max=1.0)] = None,
 ) -> None:
     """Per-label precision, recall, F1, support and Cohen's kappa; micro and macro F1 by level.
+
+    For a model, also the calibration of its scores (expected calibration error over 10 bins,
+    Brier score) and how many of its errors the needs_review flag catches.
 
     Examples:
 
@@ -31,19 +38,22 @@ def evaluate(
       themes evaluate coder_a.csv --against coder_b.csv
     """
     with reported():
-        results = _compare_codings(gold, against, id_column) if against else _score_model(gold, model, text_column, id_column)
+        overrides = {"margin": review_margin, "min_words": min_words, "max_words": max_words, "min_known": min_known}
+        results = _compare_codings(gold, against, id_column) if against else _score_model(gold, model, text_column, id_column, overrides)
         if as_json:
             print(json.dumps({k: v.as_dict() for k, v in results.items()}, indent=2))
             return
         _print(results)
 
 
-def _score_model(gold, model, text_column, id_column):  # noqa: ANN001, ANN202
+def _score_model(gold, model, text_column, id_column, overrides=None):  # noqa: ANN001, ANN202
     from .. import bundle as bundle_io
+    from ..predict import ReviewRule
     from ..train import evaluate_file
 
     loaded = bundle_io.load(model or default_model())
-    return evaluate_file(loaded, gold, text_column=text_column, id_column=id_column)
+    rule = ReviewRule.from_manifest(loaded, **(overrides or {}))
+    return evaluate_file(loaded, gold, text_column=text_column, id_column=id_column, rule=rule)
 
 
 def _compare_codings(gold, against, id_column):  # noqa: ANN001, ANN202
@@ -87,3 +97,27 @@ def _print(results) -> None:  # noqa: ANN001
         for row in result.labels.to_dict(orient="records"):
             table.add_row(row["level"], row["label"], f"{row['precision']:.2f}", f"{row['recall']:.2f}", f"{row['f1']:.2f}", str(row["support"]), f"{row['kappa']:.2f}")
         out.print(table)
+    _print_trust(results)
+
+
+def _print_trust(results) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    scored = {k: v for k, v in results.items() if v.calibration is not None}
+    if not scored:
+        return
+    table = Table("scheme", "ECE (10 bins)", "Brier", "label scores", title="Calibration: do scores mean what they say? (0 is perfect)")
+    for scheme_id, result in scored.items():
+        c = result.calibration
+        table.add_row(scheme_id, f"{c['ece']:.3f}", f"{c['brier']:.3f}", str(c["cells"]))
+    out.print(table)
+    table = Table("scheme", "flagged", "rows with an error flagged", "errors on flagged rows", "error rate flagged / not", title="Review flag: how much of the model's error needs_review catches")
+    for scheme_id, result in scored.items():
+        r = result.review
+        table.add_row(
+            scheme_id, f"{r['flagged']} of {r['rows']} ({r['flagged_share']:.0%})",
+            f"{r['error_rows_flagged']} of {r['rows_with_error']} ({r['error_rows_caught']:.0%})",
+            f"{r['errors_on_flagged']} of {r['errors']} ({r['errors_caught']:.0%})",
+            f"{r['error_rate_flagged']:.0%} / {r['error_rate_unflagged']:.0%}",
+        )
+    out.print(table)
