@@ -152,7 +152,7 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     stages = {"checking": ("Checking the file", "bytes"), "coding": ("Coding complaints", "rows")}
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), Rate(),
-        TimeRemainingColumn(), console=err, transient=True, disable=not is_interactive(),
+        TimeRemainingColumn(), console=err.real, transient=True, disable=not is_interactive(),
     ) as bar:
         tasks: dict[str, int] = {}
 
