@@ -9,6 +9,9 @@ it): every input column unchanged and in order, then
 - ``confidence``: 0-1, the probability of the least certain decision the model made for the row
   (for an assigned label its probability, for a label left out one minus it);
 - ``needs_review``: ``true``/``false`` by the review rule below, with ``review_reason``;
+- ``evidence`` (unless ``evidence=False``): for each assigned label, the sentence(s) of the
+  complaint that most support it, as ``label: "sentence"`` entries joined by `` | `` (see
+  :mod:`themes.evidence`);
 - with ``scores=True``, ``score:<label id>`` for every label.
 
 Review rule (:class:`ReviewRule`, configurable): a row needs review when its text is empty, when
@@ -69,6 +72,8 @@ class Predictions:
     confidence: np.ndarray | None = None
     needs_review: np.ndarray | None = None
     review_reason: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    """The texts scored, kept so that evidence can be drawn from them."""
 
     def labels(self, scheme_id: str) -> list[list[str]]:
         return self.assigned[scheme_id]
@@ -105,6 +110,7 @@ def predict_texts(bundle: Bundle, texts: Sequence[str], *, rule: ReviewRule | No
         schemes=bundle.schemes, proba=proba, thresholds=thresholds, coverage=coverage,
         word_counts=word_counts, empty=empty,
     )
+    preds.texts = texts
     _decide(preds, rule)
     return preds
 
@@ -153,13 +159,15 @@ def category_column(scheme: Scheme) -> str:
     return f"{stem}_categories"
 
 
-def output_columns(bundle: Bundle, *, scores: bool = False) -> list[str]:
+def output_columns(bundle: Bundle, *, scores: bool = False, evidence: bool = False) -> list[str]:
     columns: list[str] = []
     for scheme_id, scheme in bundle.schemes.items():
         columns.append(scheme_id)
         if scheme.is_hierarchical:
             columns.append(category_column(scheme))
     columns += ["confidence", "needs_review", "review_reason"]
+    if evidence:
+        columns.append("evidence")
     if scores:
         columns += [f"score:{leaf}" for s in bundle.schemes.values() for leaf in s.leaves]
     return columns
@@ -172,12 +180,13 @@ def classify_frame(
     text_column: str | None = None,
     scores: bool = False,
     rule: ReviewRule | None = None,
+    evidence: bool = True,
 ) -> pd.DataFrame:
     """The input rows and columns unchanged, plus the prediction columns of the contract."""
     column = find_column(
         frame, text_column, candidates=TEXT_CANDIDATES, role="complaint text", option="--text-column"
     )
-    added = output_columns(bundle, scores=scores)
+    added = output_columns(bundle, scores=scores, evidence=evidence)
     clash = [c for c in added if c in frame.columns]
     if clash:
         raise DataError(
@@ -185,10 +194,12 @@ def classify_frame(
             "writes: rename them in the input (for example to 'coded_causes') and run again."
         )
     preds = predict_texts(bundle, frame[column].astype(str).tolist(), rule=rule)
-    return frame.reset_index(drop=True).join(prediction_frame(bundle, preds, scores=scores))
+    return frame.reset_index(drop=True).join(prediction_frame(bundle, preds, scores=scores, evidence=evidence))
 
 
-def prediction_frame(bundle: Bundle, preds: Predictions, *, scores: bool = False) -> pd.DataFrame:
+def prediction_frame(
+    bundle: Bundle, preds: Predictions, *, scores: bool = False, evidence: bool = False
+) -> pd.DataFrame:
     out: dict[str, object] = {}
     for scheme_id, scheme in bundle.schemes.items():
         out[scheme_id] = [";".join(r) for r in preds.labels(scheme_id)]
@@ -197,6 +208,10 @@ def prediction_frame(bundle: Bundle, preds: Predictions, *, scores: bool = False
     out["confidence"] = preds.confidence
     out["needs_review"] = np.where(preds.needs_review, "true", "false")
     out["review_reason"] = preds.review_reason
+    if evidence:
+        from .evidence import evidence_column
+
+        out["evidence"] = evidence_column(bundle, preds.texts, preds.assigned)
     if scores:
         for scheme_id, scheme in bundle.schemes.items():
             for j, leaf in enumerate(scheme.leaves):

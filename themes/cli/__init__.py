@@ -11,6 +11,7 @@ import typer
 from . import classify_cmd, evaluate_cmd, info_cmd, scheme_cmd, train_cmd
 from . import breakdown_cmd, dip_sample_cmd, review_summary_cmd
 from . import crosswalk_cmd
+from . import audit_cmd, explain_cmd, label_cmd
 from . import redact_cmd
 
 app = typer.Typer(
@@ -36,6 +37,9 @@ app.command("breakdown")(breakdown_cmd.breakdown)
 app.command("dip-sample")(dip_sample_cmd.dip_sample)
 app.command("review-summary")(review_summary_cmd.review_summary)
 app.command("crosswalk")(crosswalk_cmd.crosswalk)
+app.command("explain")(explain_cmd.explain)
+app.command("label")(label_cmd.label)
+app.command("audit")(audit_cmd.audit)
 app.command("redact")(redact_cmd.redact)
 
 

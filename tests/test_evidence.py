@@ -1,0 +1,128 @@
+"""Evidence: every assigned label is backed by sentences of its own complaint, chosen by the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from themes import bundle as bundle_io
+from themes.cli import app
+from themes.evidence import Evidence, find_evidence, format_evidence, sentence_spans, shorten
+from themes.predict import classify_frame
+
+from .conftest import TRAINING, write_csv
+
+
+@pytest.fixture(scope="module")
+def loaded(small_bundle):
+    return bundle_io.load(small_bundle)
+
+
+@pytest.fixture(scope="module")
+def unseen() -> pd.DataFrame:
+    """Complaints the small bundle was not trained on (it saw the first 400)."""
+    return pd.read_csv(TRAINING, dtype=str, keep_default_na=False).iloc[400:440].reset_index(drop=True)
+
+
+def _entries(cell: str) -> list[tuple[str, str]]:
+    out = []
+    for part in filter(None, cell.split(" | ")):
+        label, _, quoted = part.partition(": ")
+        assert quoted.startswith('"') and quoted.endswith('"'), part
+        out.append((label, quoted[1:-1]))
+    return out
+
+
+def test_every_assigned_label_has_evidence_from_its_own_complaint(loaded, unseen):
+    coded = classify_frame(loaded, unseen[["id", "text"]])
+    assert "evidence" in coded.columns
+    assigned_total = 0
+    for i, row in coded.iterrows():
+        labels = [c for col in ("causes", "pillars") for c in row[col].split(";") if c]
+        assigned_total += len(labels)
+        entries = _entries(row["evidence"])
+        assert {label for label, _ in entries} == set(labels)
+        own = " ".join(unseen.loc[i, "text"].split())
+        others = [" ".join(t.split()) for j, t in enumerate(unseen["text"]) if j != i]
+        for _, sentence in entries:
+            fragment = sentence.rstrip("…")
+            assert fragment and fragment in own
+            assert not any(fragment in other for other in others if len(fragment) > 40)
+    assert assigned_total > 20
+
+
+def test_spans_point_into_the_text_and_follow_the_model(loaded):
+    model = loaded.models["causes"]
+    leaves = loaded.schemes["causes"].leaves
+    text = (
+        "I am writing about my son.\n"
+        "Nobody from the council has returned my calls or answered my emails for six weeks. "
+        "The weather has been bad."
+    )
+    label = "communication.no_response" if "communication.no_response" in leaves else leaves[0]
+    items = find_evidence(loaded, [text], {"causes": [[label]]})[0]
+    assert items and all(isinstance(e, Evidence) for e in items)
+    assert all(text[e.start : e.end] == e.text for e in items)
+    # The chosen sentence is the one whose own features add most to the label's decision value.
+    spans = sentence_spans(text)
+    j = leaves.index(label)
+    alone = [float(model.contributions([text[s:e]], j)[0].sum()) for s, e in spans]
+    best = spans[int(np.argmax(alone))]
+    assert (best[0], best[1]) in {(e.start, e.end) for e in items}
+    assert max(e.contribution for e in items) == pytest.approx(max(alone), rel=1e-4)
+
+
+def test_one_transform_per_scheme_for_a_whole_batch(loaded, unseen, monkeypatch):
+    calls: dict[str, int] = {}
+    tokenised: list[int] = []
+    for scheme_id, model in loaded.models.items():
+        original, original_words = model._features_and_coverage, model.words
+
+        def counting(texts, *, words=None, _original=original, _id=scheme_id):  # noqa: ANN001, ANN202
+            calls[_id] = calls.get(_id, 0) + 1
+            return _original(texts, words=words)
+
+        def counting_words(texts, _original=original_words):  # noqa: ANN001, ANN202
+            tokenised.append(len(texts))
+            return _original(texts)
+
+        monkeypatch.setattr(model, "_features_and_coverage", counting)
+        monkeypatch.setattr(model, "words", counting_words)
+    texts = unseen["text"].tolist()
+    assigned = {"causes": [["communication.no_response"]] * len(texts), "pillars": [[]] * len(texts)}
+    find_evidence(loaded, texts, assigned)
+    assert calls == {"causes": 1, "pillars": 1}
+    assert len(tokenised) == 1  # the models share a tokenizer: sentences are tokenised once
+
+
+def test_rows_without_labels_or_text_get_no_evidence(loaded):
+    items = find_evidence(loaded, ["", "   ", "Something happened."], {"causes": [[], [], []]})
+    assert items == [[], [], []]
+    frame = pd.DataFrame({"text": ["", "[bold]ok[/bold]"]})
+    coded = classify_frame(loaded, frame)
+    assert coded.loc[0, "evidence"] == ""
+
+
+def test_format_and_shorten():
+    long = "word " * 100
+    assert len(shorten(long)) == 200 and shorten(long).endswith("…")
+    assert shorten("two\nlines") == "two lines"
+    items = [Evidence("causes", "a.b", 0, 3, "One.", 1.0), Evidence("pillars", "planning", 4, 8, "Two [bold].", 0.5)]
+    assert format_evidence(items) == 'a.b: "One." | planning: "Two [bold]."'
+
+
+def test_classify_cli_writes_evidence_and_can_leave_it_out(runner, small_bundle, tmp_path, unseen):
+    source = write_csv(tmp_path / "in.csv", unseen.head(6)[["id", "text"]].to_dict("records"))
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["classify", str(source), "--out", str(out), "--model", str(small_bundle)])
+    assert result.exit_code == 0, result.output
+    coded = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(coded.columns).index("evidence") == list(coded.columns).index("review_reason") + 1
+    has_label = (coded["causes"] != "") | (coded["pillars"] != "")
+    assert has_label.any()
+    assert ((coded["evidence"] != "") == has_label).all()
+    bare = tmp_path / "bare.csv"
+    result = runner.invoke(app, ["classify", str(source), "--out", str(bare), "--model", str(small_bundle), "--no-evidence"])
+    assert result.exit_code == 0, result.output
+    assert "evidence" not in pd.read_csv(bare, dtype=str, encoding="utf-8-sig").columns

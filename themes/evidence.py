@@ -1,0 +1,233 @@
+"""Evidence: the sentences of a complaint that most support each label the model gave it.
+
+Evidence comes from the model itself, never from keyword lists. Each sentence of a complaint
+(split by :func:`themes.text.sentences`) is turned into features on its own by the fitted model,
+and its contribution to a label is its features times that label's weights: the label's decision
+value for the sentence alone, without the intercept. The sentence with the largest contribution
+is the label's evidence; a second sentence is added when it contributes at least
+``second_share`` as much (and something positive).
+
+All sentences of all complaints go through one feature transform per scheme, so evidence for a
+whole export costs about as much as classifying it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .bundle import Bundle
+from .text import sentences
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .predict import ReviewRule
+
+MAX_CHARS = 200
+SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence supporting one label, with where it sits in its complaint."""
+
+    scheme_id: str
+    label: str
+    start: int
+    end: int
+    text: str
+    contribution: float
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of one complaint; the whole (trimmed) text when it has no sentence."""
+    spans = sentences(text) if text.strip() else []
+    if spans or not text.strip():
+        return spans
+    start = len(text) - len(text.lstrip())
+    return [(start, len(text.rstrip()))]
+
+
+def sentence_contributions(
+    bundle: Bundle, texts: Sequence[str], *, spans: Sequence[Sequence[tuple[int, int]]] | None = None
+) -> tuple[list[list[tuple[int, int]]], dict[str, list[np.ndarray]]]:
+    """Every sentence's contribution to every label: spans per row, and per scheme a
+    sentences x labels array per row."""
+    texts = ["" if t is None else str(t) for t in texts]
+    spans = [list(s) for s in spans] if spans is not None else [sentence_spans(t) for t in texts]
+    flat = [text[s:e] for text, row in zip(texts, spans, strict=True) for s, e in row]
+    bounds = np.cumsum([0] + [len(row) for row in spans])
+    by_scheme: dict[str, list[np.ndarray]] = {}
+    words: dict[tuple, list[list[str]]] = {}
+    for scheme_id, model in bundle.models.items():
+        n_labels = len(model.coef_)
+        if flat:
+            key = (model.tokenizer,)
+            if key not in words:
+                words[key] = model.words(flat)
+            features = model._features_and_coverage(flat, words=words[key])[0]
+            # Decision value of the sentence alone, minus the intercept: its own features' share.
+            values = np.asarray(features @ model.coef_.T, dtype=np.float64)
+        else:
+            values = np.zeros((0, n_labels))
+        by_scheme[scheme_id] = [values[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
+    return spans, by_scheme
+
+
+def find_evidence(
+    bundle: Bundle,
+    texts: Sequence[str],
+    assigned: Mapping[str, Sequence[Sequence[str]]],
+    *,
+    second_share: float = 0.5,
+) -> list[list[Evidence]]:
+    """For each row, evidence for each label in ``assigned`` (scheme id -> labels per row).
+
+    Every assigned label of a row with any text gets at least one sentence of that row.
+    """
+    texts = ["" if t is None else str(t) for t in texts]
+    needed = [any(rows[i] for rows in assigned.values()) for i in range(len(texts))]
+    # Only rows with a label need their sentences split and scored.
+    spans = [sentence_spans(t) if need else [] for t, need in zip(texts, needed, strict=True)]
+    spans, contributions = sentence_contributions(bundle, texts, spans=spans)
+    out: list[list[Evidence]] = [[] for _ in texts]
+    for scheme_id, rows in assigned.items():
+        if scheme_id not in bundle.models:
+            continue
+        index = {leaf: j for j, leaf in enumerate(bundle.schemes[scheme_id].leaves)}
+        for i, labels in enumerate(rows):
+            values = contributions[scheme_id][i]
+            for label in labels:
+                if label not in index or len(values) == 0:
+                    continue
+                for k in _best_sentences(values[:, index[label]], second_share):
+                    s, e = spans[i][k]
+                    out[i].append(
+                        Evidence(scheme_id, label, s, e, texts[i][s:e], float(values[k, index[label]]))
+                    )
+    return out
+
+
+def _best_sentences(values: np.ndarray, second_share: float) -> list[int]:
+    order = np.argsort(-values, kind="stable")
+    chosen = [int(order[0])]
+    if len(order) > 1:
+        top, runner = values[order[0]], values[order[1]]
+        if top > 0 and runner > 0 and runner >= second_share * top:
+            chosen.append(int(order[1]))
+    return sorted(chosen) if len(chosen) > 1 else chosen
+
+
+def format_evidence(items: Sequence[Evidence], *, max_chars: int = MAX_CHARS) -> str:
+    """``label: "sentence"`` entries joined by `` | ``, each sentence on one line and cut to
+    ``max_chars`` characters."""
+    return SEPARATOR.join(f'{e.label}: "{shorten(e.text, max_chars)}"' for e in items)
+
+
+def shorten(text: str, max_chars: int = MAX_CHARS) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= max_chars:
+        return flat
+    return flat[: max_chars - 1].rstrip() + "…"
+
+
+def evidence_column(bundle: Bundle, texts: Sequence[str], assigned: Mapping[str, Sequence[Sequence[str]]]) -> list[str]:
+    """The ``evidence`` column of ``themes classify``: one string per row."""
+    return [format_evidence(row) for row in find_evidence(bundle, texts, assigned)]
+
+
+# -- one complaint, explained ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    """One label's score for one complaint, against its threshold."""
+
+    scheme_id: str
+    label: str
+    name: str
+    score: float
+    threshold: float
+    assigned: bool
+    near: bool
+
+
+@dataclass
+class Explanation:
+    """Everything ``themes explain`` shows about one complaint."""
+
+    text: str
+    row: int
+    """Spreadsheet row number (the header is row 1)."""
+    scores: list[LabelScore]
+    """Every label of every scheme, best first within each scheme."""
+    evidence: list[Evidence]
+    confidence: float
+    needs_review: bool
+    review_reason: str
+
+    def assigned(self) -> list[LabelScore]:
+        return [s for s in self.scores if s.assigned]
+
+
+def explain_text(bundle: Bundle, text: str, *, row: int = 0, rule: ReviewRule | None = None) -> Explanation:
+    """Scores, decisions, review flag and evidence for one complaint text."""
+    from .predict import ReviewRule, predict_texts
+
+    rule = rule or ReviewRule.from_manifest(bundle)
+    preds = predict_texts(bundle, [text], rule=rule)
+    scores = []
+    for scheme_id, scheme in bundle.schemes.items():
+        p, t = preds.proba[scheme_id][0], preds.thresholds[scheme_id]
+        for j in np.argsort(-p, kind="stable"):
+            scores.append(
+                LabelScore(
+                    scheme_id, scheme.leaves[j], scheme.name_of(scheme.leaves[j]), float(p[j]),
+                    float(t[j]), bool(p[j] >= t[j]), bool(abs(p[j] - t[j]) < rule.margin),
+                )
+            )
+    evidence = find_evidence(bundle, [text], {s: preds.labels(s) for s in bundle.schemes})[0]
+    return Explanation(
+        text=text, row=row, scores=scores, evidence=evidence,
+        confidence=float(preds.confidence[0]), needs_review=bool(preds.needs_review[0]),
+        review_reason=preds.review_reason[0],
+    )
+
+
+def explain_row(
+    bundle: Bundle,
+    frame: pd.DataFrame,
+    complaint_id: str,
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    name: str = "the input",
+    rule: ReviewRule | None = None,
+) -> Explanation:
+    """Explain the complaint with id ``complaint_id`` in an export.
+
+    The id is the one the user typed, so it may appear in the message when it is not found.
+    """
+    from .data import ID_CANDIDATES, TEXT_CANDIDATES, find_column
+    from .errors import DataError
+
+    text_col = find_column(frame, text_column, candidates=TEXT_CANDIDATES, role="complaint text", option="--text-column")
+    id_col = find_column(frame, id_column, candidates=ID_CANDIDATES, role="complaint id", option="--id-column")
+    ids = frame[id_col].astype(str).str.strip()
+    matches = np.flatnonzero((ids == str(complaint_id).strip()).to_numpy())
+    if len(matches) == 0:
+        raise DataError(
+            f"No complaint with id '{complaint_id}' in column '{id_col}' of {name} "
+            f"({len(frame)} rows): check the id, or name the id column with --id-column."
+        )
+    if len(matches) > 1:
+        raise DataError(
+            f"{len(matches)} rows of {name} have that id in column '{id_col}' "
+            f"(rows {', '.join(str(m + 2) for m in matches[:5])}): ids must be unique to explain one."
+        )
+    i = int(matches[0])
+    return explain_text(bundle, str(frame[text_col].iloc[i]), row=i + 2, rule=rule)
