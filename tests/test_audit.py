@@ -135,3 +135,16 @@ def test_reference_data_is_trained_on_but_never_ranked(runner, tmp_path):
     assert "trained with 80 reference complaints" in result.output
     table = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert sorted(table["id"]) == sorted(frame.head(120)["id"])
+
+
+def test_redact_masks_text_and_evidence(runner, tmp_path):
+    frame = pd.read_csv(TRAINING, dtype=str, keep_default_na=False).head(150)
+    frame["text"] = frame["text"] + " Ring Mrs Ottoline Brackenbury on 07700 900123."
+    path = tmp_path / "coded.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "suspects.xlsx"
+    result = runner.invoke(app, ["audit", str(path), "--out", str(out), "--param", "cv=3", "--redact"])
+    assert result.exit_code == 0, result.output
+    written = pd.read_excel(out, dtype=str, keep_default_na=False)
+    cells = " ".join(written["text"]) + " ".join(written["evidence"])
+    assert "Brackenbury" not in cells and "07700" not in cells and "[PHONE]" in cells

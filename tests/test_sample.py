@@ -123,6 +123,18 @@ def test_review_sheet_columns():
     assert sheet["Planning: finding (yes/no)"].eq("").all()
 
 
+def test_review_sheet_carries_classify_evidence():
+    frame = population()
+    frame["evidence"] = [f'quality.errors_in_records: "Complaint number {i + 1}." | planning: "x"' for i in range(len(frame))]
+    sample = draw(frame, size=5, seed=2)
+    sheet = sample.sheet
+    assert "Evidence (sentences behind the codes)" in sheet.columns
+    by_id = dict(zip(frame["Complaint Ref"], frame["evidence"]))
+    for ref, shown in zip(sheet["Complaint id"], sheet["Evidence (sentences behind the codes)"]):
+        assert shown == by_id[ref].replace(" | ", "\n")
+    assert "Evidence (sentences behind the codes)" not in draw(population(), size=5, seed=2).sheet.columns
+
+
 def test_workbook_opens_cleanly_with_widths_wrapping_and_yes_no(tmp_path):
     from openpyxl import load_workbook
 
@@ -189,3 +201,17 @@ def test_command_on_person_coded_training_data(runner, tmp_path):
     mask = raw["outcome"].isin(["Upheld", "Partially upheld"]) & (dates >= "2023-04-01") & (dates < "2024-04-01")
     assert manifest["population"] == int(mask.sum())
     assert sum(s["sampled"] for s in manifest["strata"]) == manifest["sample_size"]
+
+
+def test_command_redacts_the_sheet(runner, tmp_path):
+    frame = population()
+    frame.loc[:, "Description"] = [f"Mrs Abigail Thornquist called on 07700 900{i:03d} about case {i}." for i in range(len(frame))]
+    source = tmp_path / "coded.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "sample.xlsx"
+    result = runner.invoke(app, ["dip-sample", str(source), "--size", "6", "--seed", "3", "--out", str(out), "--redact"])
+    assert result.exit_code == 0, result.output
+    sheet = pd.read_excel(out, sheet_name="Review", header=None, dtype=str).fillna("")
+    text = " ".join(sheet.to_numpy().ravel())
+    assert "Thornquist" not in text and "07700" not in text
+    assert "[NAME]" in text and "[PHONE]" in text

@@ -37,7 +37,7 @@ from .scheme import Scheme
 
 @dataclass(frozen=True)
 class ReviewRule:
-    margin: float = 0.05
+    margin: float = 0.01
     min_words: int = 4
     max_words: int = 1500
     min_known: float = 0.6
@@ -100,8 +100,13 @@ def predict_texts(bundle: Bundle, texts: Sequence[str], *, rule: ReviewRule | No
     proba: dict[str, np.ndarray] = {}
     thresholds: dict[str, np.ndarray] = {}
     coverage = np.ones(len(texts))
+    words: dict[tuple, list[list[str]]] = {}
     for scheme_id, model in bundle.models.items():
-        p, cov = model.score(texts)
+        # Models that tokenise alike share one pass over the texts.
+        key = (model.tokenizer,)
+        if key not in words:
+            words[key] = model.words(texts)
+        p, cov = model.score(texts, words=words[key])
         p[empty] = 0.0
         proba[scheme_id] = p
         thresholds[scheme_id] = np.asarray(model.thresholds_)

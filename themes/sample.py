@@ -247,6 +247,9 @@ def _manifest(
     }
 
 
+EVIDENCE_HEADER = "Evidence (sentences behind the codes)"
+
+
 def review_sheet(
     coded: Coded, strata: list[str] | None = None, *, review_scheme: Scheme | None = None
 ) -> pd.DataFrame:
@@ -266,6 +269,12 @@ def review_sheet(
         ]
     if coded.text_column is not None:
         out[TEXT_HEADER] = coded.frame[coded.text_column].tolist()
+    evidence = next((c for c in coded.frame.columns if str(c).strip().lower() == "evidence"), None)
+    if evidence is not None:
+        # classify's evidence: the sentences behind each code, so a reviewer can check it fast.
+        out[EVIDENCE_HEADER] = [
+            str(v).replace(" | ", "\n") for v in coded.frame[evidence].tolist()
+        ]
     for label in pillars.labels:
         out[f"{label.name}: {FINDING}"] = [""] * len(coded)
         out[f"{label.name}: {NOTE}"] = [""] * len(coded)

@@ -21,6 +21,7 @@ def audit(
     text_column: Annotated[str | None, typer.Option(help="Column holding the complaint text (default: detected).")] = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding the complaint id (default: detected).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace the output if it exists.")] = False,
+    redact: Annotated[bool, typer.Option(help="Mask names, addresses, phone numbers and other personal details in the text and evidence shown and written (see 'themes redact --help').")] = False,
 ) -> None:
     """Rank coded complaints by how likely their codes are wrong or incomplete.
 
@@ -55,6 +56,13 @@ def audit(
             f"Scored {result.rows} complaints with models that never saw them ({result.folds} folds{also}); "
             f"on {result.suspects} the model's codes differ from the given ones."
         )
+        if redact:
+            import dataclasses
+
+            from ..redact import redact_frame
+
+            masked, _ = redact_frame(result.table, text_columns=[c for c in ("text", "evidence") if c in result.table.columns])
+            result = dataclasses.replace(result, table=masked)
         if top:
             show(result.table.head(top))
         if output is not None:

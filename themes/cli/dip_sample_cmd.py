@@ -22,6 +22,7 @@ def dip_sample(
     date_column: Annotated[str | None, typer.Option(help="Column holding the date received (default: detected).")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet to read (default: the first visible one).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace the outputs if they exist.")] = False,
+    redact: Annotated[bool, typer.Option(help="Mask names, addresses, phone numbers and other personal details in the sheet's complaint text and evidence (see 'themes redact --help').")] = False,
 ) -> None:
     """Draw a dip sample and write a review sheet with a column per pillar for the reviewer.
 
@@ -53,6 +54,13 @@ def dip_sample(
         data = read_coded(coded, id_column=id_column, date_column=date_column, sheet=sheet)
         sample = draw(data, seed=seed, fraction=fraction, size=size, where=where, stratify=stratify)
         sample = dataclasses.replace(sample, manifest=sample.manifest | {"source_sha256": sha256_file(coded)})
+        if redact:
+            from ..redact import redact_frame
+            from ..sample import EVIDENCE_HEADER, TEXT_HEADER
+
+            columns = [c for c in (TEXT_HEADER, EVIDENCE_HEADER) if c in sample.sheet.columns]
+            masked, _ = redact_frame(sample.sheet, text_columns=columns)
+            sample = dataclasses.replace(sample, sheet=masked)
         write_review_workbook(sample, output)
         with atomic_path(manifest_path) as tmp:
             tmp.write_text(manifest_json(sample), encoding="utf-8")

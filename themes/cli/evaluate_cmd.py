@@ -57,8 +57,8 @@ def _score_model(gold, model, text_column, id_column, overrides=None):  # noqa: 
 
 
 def _compare_codings(gold, against, id_column):  # noqa: ANN001, ANN202
-    from ..data import ID_CANDIDATES, find_column, read_table
-    from ..errors import DataError
+    from ..data import ID_CANDIDATES, find_column, read_table, unknown_code_problems
+    from ..errors import DataError, problems_message
     from ..evaluate import align_by_id, compare
     from ..scheme import BUILTIN, load
 
@@ -76,9 +76,15 @@ def _compare_codings(gold, against, id_column):  # noqa: ANN001, ANN202
         if scheme.id in left.columns and scheme.id in right.columns:
             g = [scheme.split_codes(left[scheme.id].iloc[i]) for i in li]
             p = [scheme.split_codes(right[scheme.id].iloc[i]) for i in ri]
-            bad = sorted({c for row in g + p for c in scheme.unknown_codes(row)})
-            if bad:
-                raise DataError(f"Column '{scheme.id}' holds ids not in scheme '{scheme.id}' (for example '{bad[0][:40]}').")
+            problems = []
+            for frame, rows, name in ((left, li, gold.name), (right, ri, against.name)):
+                unknown: dict[str, list[int]] = {}
+                for i in rows:
+                    for code in scheme.unknown_codes(scheme.split_codes(frame[scheme.id].iloc[i])):
+                        unknown.setdefault(code, []).append(i + 2)
+                problems += [f"{name}: {line}" for line in unknown_code_problems(unknown, scheme.id, scheme)]
+            if problems:
+                raise DataError(problems_message("Some codes are not ids of their scheme:", problems))
             results[scheme.id] = compare(scheme, g, p)
     if not results:
         raise DataError(f"{gold.name} and {against.name} have no 'causes' or 'pillars' column in common.")
