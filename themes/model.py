@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from .calibration import apply_map, fit_platt, identity_map, map_thresholds, recalibrate
 from .text import Analyzer, identity
 
-THRESHOLD_GRID = np.round(np.arange(0.05, 0.91, 0.01), 2)
+THRESHOLD_GRID = np.round(np.arange(0.02, 0.985, 0.005), 3)
 
 
 class ThemeClassifier(ClassifierMixin, BaseEstimator):
@@ -229,12 +229,14 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             dual = _ridge_dual(kernel[np.ix_(train, train)], y[train], weights[train], self.alpha)
             margins[test] = kernel[np.ix_(test, train)] @ dual
         dual = _ridge_dual(kernel, y, weights, self.alpha)
+        # Margins are RIDGE_SCALE * (score - 0.5): centred between "not raised" (0) and
+        # "raised" (1), so the threshold grid spans the scores where decisions are made.
         self.coef_ = (RIDGE_SCALE * np.asarray(features.T @ dual)).T.astype(np.float32)
-        self.intercept_ = RIDGE_SCALE * dual.sum(axis=0)
+        self.intercept_ = RIDGE_SCALE * (dual.sum(axis=0) - 0.5)
         self.n_features_ = features.shape[1]
         self.classes_ = np.array(self.labels_)
         self.train_rows_ = n
-        return _sigmoid(RIDGE_SCALE * margins)
+        return _sigmoid(RIDGE_SCALE * (margins - 0.5))
 
     def _fit_final(self, texts, y, weights=None, *, words=None):  # noqa: ANN001, ANN202
         """Fit vectorisers and per-label weights on all rows, leaving thresholds as they are."""
