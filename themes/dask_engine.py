@@ -61,8 +61,9 @@ def classify_partitions(
     cluster of ``jobs`` workers (processes unless ``processes=False``) runs for this call.
     """
     require_dask()
+    import uuid
+
     import dask
-    import dask.dataframe as dd
 
     if classify is None:
         from .predict import classify_frame as classify
@@ -73,12 +74,13 @@ def classify_partitions(
         sample = frames.head(5, npartitions=1, compute=True)
         if check is not None:
             check(sample.iloc[:0])
-        # Coding a few rows here raises any problem with the columns before the cluster starts,
-        # and tells each partition the columns and types it must write.
+        # Coding a few rows here raises any problem with the columns before a partition is
+        # coded, and tells each partition the columns and types it must write.
         coded_sample = classify(bundle, sample.reset_index(drop=True))
         layout = coded_sample.iloc[:0]
         schema = _arrow_schema(coded_sample) if kind == "parquet" else None
-        shared = dask.delayed(bundle, name=f"themes-bundle-{id(bundle)}", traverse=False)
+        # One task holds the model: each worker receives it once, however many partitions it codes.
+        shared = dask.delayed(bundle, name=f"themes-bundle-{uuid.uuid4().hex}", traverse=False)
         with _staged(target, kind=kind, overwrite=overwrite) as staging:
             parts = staging if kind != "csv" else Path(tempfile.mkdtemp(prefix=".parts.", dir=target.parent))
             try:
