@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from themes.audit import audit  # noqa: E402
 from themes.data import read_labelled  # noqa: E402
 from themes.scheme import load  # noqa: E402
+from _results import save  # noqa: E402
 
 
 def corrupt(frame: pd.DataFrame, *, share: float, seed: int) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -125,9 +126,7 @@ def main() -> int:
         }
     print(json.dumps(report, indent=2))
     results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    name = "audit_quick.json" if args.quick else "audit.json"
-    (results / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    save(report, results / ("audit_quick.json" if args.quick else "audit.json"))
     return 0
 
 

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import psutil
+from _results import save  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ROOT / "training_data" / "complaints.csv"
@@ -120,7 +121,7 @@ def main() -> int:
                 rows_per_second=round(size / measured["seconds"], 1),
             )
             runs.append(measured)
-            save(args, runs, load_start)
+            save_runs(args, runs, load_start)
             print(
                 f"{size:>9,} rows  jobs={jobs}  {measured['seconds']:>8.1f} s  "
                 f"{measured['rows_per_second']:>8,.0f} rows/s  cpu {measured['cpu_seconds']:>8.1f} s  "
@@ -128,11 +129,10 @@ def main() -> int:
                 flush=True,
             )
             out.unlink(missing_ok=True)
-    print(f"saved {args.results}")
     return 0
 
 
-def save(args: argparse.Namespace, runs: list[dict], load_start: tuple[float, ...]) -> None:
+def save_runs(args: argparse.Namespace, runs: list[dict], load_start: tuple[float, ...]) -> None:
     """Save after every run, so a long run that is stopped still leaves its figures."""
     result = {
         "command": "python bench/classify_throughput.py " + " ".join(sys.argv[1:]),
@@ -147,8 +147,7 @@ def save(args: argparse.Namespace, runs: list[dict], load_start: tuple[float, ..
         },
         "runs": runs,
     }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    save(result, args.results)
 
 
 if __name__ == "__main__":

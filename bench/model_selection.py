@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from themes.evaluate import compare  # noqa: E402
 from themes.model import ThemeClassifier  # noqa: E402
 from themes.scheme import load  # noqa: E402
+from _results import save  # noqa: E402
 
 CONFIGS = {
     "ridge, spacy words + chars": {"char_ngrams": (2, 5)},
@@ -86,7 +87,7 @@ def main() -> int:
     # Runs of some configurations add to (or replace) the figures of earlier runs.
     saved = json.loads(path.read_text()) if path.exists() else {}
     saved.update(results)
-    path.write_text(json.dumps(saved, indent=2) + "\n")
+    save(saved, path)
     return 0
 
 

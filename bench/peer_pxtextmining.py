@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import string
 import sys
 import time
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from themes.model import ThemeClassifier  # noqa: E402
+from _results import save  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "benchmarks" / "pxtextmining_v6"
 RESULTS = ROOT / "bench" / "results" / "peer_pxtextmining.json"
@@ -198,9 +198,7 @@ def main() -> int:
               f"{result['comparison']['training_speedup']:.1f}x faster "
               f"({result['comparison']['training_cpu_speedup']:.1f}x in CPU time)")
     result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"saved {args.results}")
+    save(result, args.results)
     return 0
 
 

@@ -20,10 +20,10 @@ bench/results/redaction.json.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from themes.redact import KINDS, load_examples, measure
+from _results import save  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SET = ROOT / "tests" / "fixtures" / "redaction_set.jsonl"
@@ -62,9 +62,7 @@ def show(results: dict) -> None:
 def main() -> None:
     results = run()
     show(results)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nSaved {RESULTS.relative_to(ROOT)}")
+    save(results, RESULTS)
 
 
 if __name__ == "__main__":

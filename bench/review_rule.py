@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from themes.model import ThemeClassifier  # noqa: E402
 from themes.scheme import load  # noqa: E402
+from _results import save  # noqa: E402
 
 
 def main() -> int:
@@ -54,9 +55,7 @@ def main() -> int:
         for p, t, _ in scores.values():
             near |= (np.abs(p - t) < margin).any(axis=1)
         record(f"no cause passed, or a label within {margin} of its threshold", near | no_cause)
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "review_rule.json").write_text(json.dumps(results, indent=2) + "\n")
+    save(results, ROOT / "bench" / "results" / "review_rule.json")
     return 0
 
 

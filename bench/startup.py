@@ -13,7 +13,6 @@ are measured. Prints and saves bench/results/startup.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -23,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _results import save  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "startup.json"
@@ -145,9 +146,7 @@ def main() -> int:
         "bare_python_seconds": baseline,
         "costliest_imports_ms": costs,
     }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"saved {args.results}")
+    save(result, args.results)
     return 0
 
 

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from _results import save  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ROOT / "training_data" / "complaints.csv"
@@ -67,9 +68,7 @@ def main() -> int:
     }
     print(f"trained the default model on {result['rows']:,} complaints in {result['seconds']:.1f} s "
           f"(CPU {result['cpu_seconds']:.1f} s, --jobs {args.jobs})")
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"saved {args.results}")
+    save(result, args.results)
     return 0
 
 
