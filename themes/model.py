@@ -1,9 +1,10 @@
 """The multi-label text classifier: a scikit-learn estimator.
 
 ``ThemeClassifier`` turns complaint texts into TF-IDF features (spaCy lemmas and their bigrams,
-plus character n-grams that survive misspelling), fits one logistic regression per label, and
-tunes each label's decision threshold on out-of-fold probabilities from multi-label stratified
-cross-validation on the training data only.
+optionally character n-grams that survive misspelling), fits one ridge least-squares model for
+all labels at once (or one logistic regression per label), and tunes each label's decision
+threshold on out-of-fold scores from multi-label stratified cross-validation on the training
+data only.
 
 Targets are a rows x labels matrix of 1 (raised), 0 (not raised) and -1 (unknown: the coder gave
 the category but not the reason); unknown cells are left out of that label's fit.
@@ -221,14 +222,14 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizers_ = self._new_vectorizers(n)
         features = self._fit_transform(self.vectorizers_, self._inputs(texts, words, len(self.vectorizers_)))
         # A constant feature of 1 gives the intercept (regularised like any weight).
-        kernel = (features @ features.T).toarray().astype(np.float64) + 1.0
-        margins = np.zeros(y.shape, dtype=np.float64)
+        kernel = (features @ features.T).toarray().astype(_kernel_dtype(n, weights, self.alpha), copy=False)
+        kernel += 1.0
         folds = min(self.cv, max(2, n // 4))
         splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        for train, test in splitter.split(np.zeros(n), (y == 1).astype(int)):
-            dual = _ridge_dual(kernel[np.ix_(train, train)], y[train], weights[train], self.alpha)
-            margins[test] = kernel[np.ix_(test, train)] @ dual
-        dual = _ridge_dual(kernel, y, weights, self.alpha)
+        fold_of = np.zeros(n, dtype=np.int64)
+        for f, (_, test) in enumerate(splitter.split(np.zeros(n), (y == 1).astype(int))):
+            fold_of[test] = f
+        dual, margins = _ridge_dual_cv(kernel, y, weights, self.alpha, fold_of)
         # Margins are RIDGE_SCALE * (score - 0.5): centred between "not raised" (0) and
         # "raised" (1), so the threshold grid spans the scores where decisions are made.
         self.coef_ = (RIDGE_SCALE * np.asarray(features.T @ dual)).T.astype(np.float32)
@@ -402,15 +403,31 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 RIDGE_SCALE = 10.0
 
 
-def _ridge_dual(kernel: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: float) -> np.ndarray:
-    """Dual ridge coefficients for every label: solve (K + alpha W^-1) A = Y by Cholesky.
+def _kernel_dtype(n: int, weights: np.ndarray, alpha: float) -> type:
+    """Single precision halves the time and memory of the n x n solve, and is exact enough
+    while the system's condition number (at most about n * max weight / alpha, from the
+    intercept column) stays small; past that, double precision."""
+    return np.float32 if n * float(weights.max(initial=1.0)) / alpha <= 50_000 else np.float64
+
+
+def _ridge_dual_cv(
+    kernel: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: float, fold_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dual ridge coefficients for every label, and every row's margin from the fold that held
+    it out, from one matrix inverse.
+
+    With G = (K + alpha W^-1)^-1 and A = G Y the dual coefficients of the fit on all rows, the
+    fit without fold f predicts Y_f - (G_ff)^-1 A_f on that fold: exactly what refitting
+    without the fold would give, at the cost of one factorisation instead of one per fold.
 
     Labels with unknown cells are solved on their known rows only; labels sharing the same
-    known rows share one factorisation (usually all of them).
+    known rows share one inverse (usually all of them). Margins of rows a label does not know
+    come from the full fit: no threshold or calibration looks at them.
     """
-    from scipy.linalg import cho_factor, cho_solve
+    from scipy.linalg import cho_factor, cho_solve, get_blas_funcs, get_lapack_funcs
 
     dual = np.zeros(y.shape, dtype=np.float64)
+    margins = np.zeros(y.shape, dtype=np.float64)
     usable = weights > 0
     groups: dict[bytes, list[int]] = {}
     for j in range(y.shape[1]):
@@ -421,12 +438,28 @@ def _ridge_dual(kernel: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: f
         if not rows.any():
             continue
         idx = np.flatnonzero(rows)
-        system = kernel[np.ix_(idx, idx)].copy()
+        whole = idx.size == len(rows)
+        # The kernel itself is overwritten when no other group needs it (the usual case).
+        system = (kernel if len(groups) == 1 else kernel.copy()) if whole else kernel[np.ix_(idx, idx)]
         system[np.diag_indices_from(system)] += alpha / weights[idx]
-        factor = cho_factor(system, overwrite_a=True, check_finite=False)
-        targets = (y[np.ix_(idx, labels)] == 1).astype(np.float64)
-        dual[np.ix_(idx, labels)] = cho_solve(factor, targets, check_finite=False)
-    return dual
+        factor, _ = cho_factor(system, lower=True, overwrite_a=True, check_finite=False)
+        # Only the lower triangle of the inverse is filled: every use below reads that one.
+        inverse, info = get_lapack_funcs("potri", (factor,))(factor, lower=True, overwrite_c=True)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"ridge system could not be inverted (LAPACK info {info})")
+        targets = (y[np.ix_(idx, labels)] == 1).astype(inverse.dtype)
+        coef = get_blas_funcs("symm", (inverse,))(1.0, inverse, targets, lower=True)
+        dual[np.ix_(idx, labels)] = coef
+        held = np.empty_like(targets)
+        for f in np.unique(fold_of[idx]):
+            part = np.flatnonzero(fold_of[idx] == f)  # ascending, so lower stays lower
+            block = cho_factor(inverse[np.ix_(part, part)], lower=True, check_finite=False)
+            held[part] = targets[part] - cho_solve(block, coef[part], check_finite=False)
+        margins[np.ix_(idx, labels)] = held
+        if not whole:
+            others = np.flatnonzero(~rows)
+            margins[np.ix_(others, labels)] = kernel[np.ix_(others, idx)] @ coef
+    return dual, margins
 
 
 def _fit_one(features, target, weights, C, class_weight, seed) -> tuple[np.ndarray, float]:  # noqa: ANN001
