@@ -73,27 +73,35 @@ def test_spans_point_into_the_text_and_follow_the_model(loaded):
     assert max(e.contribution for e in items) == pytest.approx(max(alone), rel=1e-4)
 
 
-def test_one_transform_per_scheme_for_a_whole_batch(loaded, unseen, monkeypatch):
-    calls: dict[str, int] = {}
-    tokenised: list[int] = []
-    for scheme_id, model in loaded.models.items():
-        original, original_words = model._features_and_coverage, model.words
+def test_classify_tokenises_once_and_schemes_share_one_transform(loaded, unseen, monkeypatch):
+    """Evidence reuses classify's tokenising pass; the sentences of a whole batch go through one
+    feature transform, shared by schemes whose features are identical."""
+    import themes.text
 
-        def counting(texts, *, words=None, _original=original, _id=scheme_id):  # noqa: ANN001, ANN202
-            calls[_id] = calls.get(_id, 0) + 1
-            return _original(texts, words=words)
+    models = list(loaded.models.values())
+    assert models[0].same_features(models[1])
+    passes: list[int] = []
+    transforms: list[int] = []
+    original_pass = themes.text._spacy_tokens
 
-        def counting_words(texts, _original=original_words):  # noqa: ANN001, ANN202
-            tokenised.append(len(texts))
-            return _original(texts)
+    def counting_pass(texts, **kwargs):  # noqa: ANN001, ANN202, ANN003
+        passes.append(len(texts))
+        return original_pass(texts, **kwargs)
 
-        monkeypatch.setattr(model, "_features_and_coverage", counting)
-        monkeypatch.setattr(model, "words", counting_words)
-    texts = unseen["text"].tolist()
-    assigned = {"causes": [["communication.no_response"]] * len(texts), "pillars": [[]] * len(texts)}
-    find_evidence(loaded, texts, assigned)
-    assert calls == {"causes": 1, "pillars": 1}
-    assert len(tokenised) == 1  # the models share a tokenizer: sentences are tokenised once
+    monkeypatch.setattr(themes.text, "_spacy_tokens", counting_pass)
+    for model in models:
+        original = model.features_from_words
+
+        def counting(words, *, texts=None, _original=original):  # noqa: ANN001, ANN202
+            transforms.append(len(words))
+            return _original(words, texts=texts)
+
+        monkeypatch.setattr(model, "features_from_words", counting)
+    coded = classify_frame(loaded, unseen[["id", "text"]])
+    assert passes == [len(unseen)]
+    assert len(transforms) == 2  # the complaints once, then all their sentences once
+    assert transforms[1] > transforms[0]
+    assert coded["evidence"].str.len().gt(0).sum() > 0
 
 
 def test_rows_without_labels_or_text_get_no_evidence(loaded):

@@ -103,3 +103,16 @@ def _direct(kernel, target, weights, alpha, rows):
     coef = np.zeros(len(target))
     coef[idx] = np.linalg.solve(system, (target[idx] == 1).astype(float))
     return coef
+
+
+@pytest.mark.parametrize("ngrams", [(1, 1), (1, 2), (2, 3), (1, 3)])
+def test_fast_word_features_equal_scikit_learns_transform(data, ngrams):
+    texts, y, scheme = data
+    model = ThemeClassifier(labels=scheme.leaves, cv=3, word_ngrams=ngrams).fit(texts[:200], y[:200])
+    unseen = texts[200:] + ["", "Zzzz qqqq unseen words only", "the the the the", "x"]
+    words = model.words(unseen)
+    ours = model.features_from_words(words)
+    theirs = model.vectorizers_[0].transform(model._analyzer().ngrams(words))
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    np.testing.assert_allclose(ours.toarray(), theirs.toarray(), atol=1e-6)
+    assert (ours != 0).sum() == (theirs != 0).sum()

@@ -7,8 +7,9 @@ value for the sentence alone, without the intercept. The sentence with the large
 is the label's evidence; a second sentence is added when it contributes at least
 ``second_share`` as much (and something positive).
 
-All sentences of all complaints go through one feature transform per scheme, so evidence for a
-whole export costs about as much as classifying it again.
+Sentences come from the same spaCy pass that classify tokenises with, and all sentences of all
+complaints go through one feature transform shared by the schemes, so evidence for a whole
+export costs less than classifying it again.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .bundle import Bundle
-from .text import sentences
+from .text import Tokens, sentences
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,29 +54,29 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def sentence_contributions(
-    bundle: Bundle, texts: Sequence[str], *, spans: Sequence[Sequence[tuple[int, int]]] | None = None
-) -> tuple[list[list[tuple[int, int]]], dict[str, list[np.ndarray]]]:
-    """Every sentence's contribution to every label: spans per row, and per scheme a
-    sentences x labels array per row."""
-    texts = ["" if t is None else str(t) for t in texts]
-    spans = [list(s) for s in spans] if spans is not None else [sentence_spans(t) for t in texts]
-    flat = [text[s:e] for text, row in zip(texts, spans, strict=True) for s, e in row]
-    bounds = np.cumsum([0] + [len(row) for row in spans])
+    bundle: Bundle, tokens: Tokens, rows: Sequence[int]
+) -> dict[str, list[np.ndarray]]:
+    """Every sentence's contribution to every label, for the given rows of ``tokens`` (split
+    with ``sentences=True``): per scheme, one sentences x labels array per row."""
+    assert tokens.sentences is not None, "tokens need their sentences"
+    bounds = np.cumsum([0] + [len(tokens.sentences[i]) for i in rows])
     by_scheme: dict[str, list[np.ndarray]] = {}
-    words: dict[tuple, list[list[str]]] = {}
+    done: list[tuple[object, object]] = []
     for scheme_id, model in bundle.models.items():
-        n_labels = len(model.coef_)
-        if flat:
-            key = (model.tokenizer,)
-            if key not in words:
-                words[key] = model.words(flat)
-            features = model._features_and_coverage(flat, words=words[key])[0]
+        if bounds[-1] == 0:
+            values = np.zeros((0, len(model.coef_)))
+        else:
+            # Models with identical features (one bundle's schemes, usually) share them.
+            features = next((f for m, f in done if m.same_features(model)), None)
+            if features is None:
+                words = tokens.sentence_words(model.tokenizer, rows)
+                pieces = [tokens.texts[i][s.start : s.end] for i in rows for s in tokens.sentences[i]]
+                features = model.features_from_words(words, texts=pieces)
+                done.append((model, features))
             # Decision value of the sentence alone, minus the intercept: its own features' share.
             values = np.asarray(features @ model.coef_.T, dtype=np.float64)
-        else:
-            values = np.zeros((0, n_labels))
-        by_scheme[scheme_id] = [values[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
-    return spans, by_scheme
+        by_scheme[scheme_id] = [values[bounds[k] : bounds[k + 1]] for k in range(len(rows))]
+    return by_scheme
 
 
 def find_evidence(
@@ -84,30 +85,40 @@ def find_evidence(
     assigned: Mapping[str, Sequence[Sequence[str]]],
     *,
     second_share: float = 0.5,
+    tokens: Tokens | None = None,
 ) -> list[list[Evidence]]:
     """For each row, evidence for each label in ``assigned`` (scheme id -> labels per row).
 
     Every assigned label of a row with any text gets at least one sentence of that row.
+    ``tokens`` may pass the texts already split with sentences (as classify does), so that
+    they are not tokenised again.
     """
     texts = ["" if t is None else str(t) for t in texts]
-    needed = [any(rows[i] for rows in assigned.values()) for i in range(len(texts))]
-    # Only rows with a label need their sentences split and scored.
-    spans = [sentence_spans(t) if need else [] for t, need in zip(texts, needed, strict=True)]
-    spans, contributions = sentence_contributions(bundle, texts, spans=spans)
+    # Only rows with a label need their sentences scored.
+    rows = [
+        i for i in range(len(texts))
+        if texts[i].strip() and any(labels[i] for labels in assigned.values())
+    ]
+    if tokens is None or tokens.sentences is None:
+        tokens, where = Tokens([texts[i] for i in rows], sentences=True), list(range(len(rows)))
+    else:
+        where = rows
+    contributions = sentence_contributions(bundle, tokens, where)
     out: list[list[Evidence]] = [[] for _ in texts]
-    for scheme_id, rows in assigned.items():
+    for scheme_id, labels_by_row in assigned.items():
         if scheme_id not in bundle.models:
             continue
         index = {leaf: j for j, leaf in enumerate(bundle.schemes[scheme_id].leaves)}
-        for i, labels in enumerate(rows):
-            values = contributions[scheme_id][i]
-            for label in labels:
+        for k, (i, t) in enumerate(zip(rows, where, strict=True)):
+            values = contributions[scheme_id][k]
+            for label in labels_by_row[i]:
                 if label not in index or len(values) == 0:
                     continue
-                for k in _best_sentences(values[:, index[label]], second_share):
-                    s, e = spans[i][k]
+                for best in _best_sentences(values[:, index[label]], second_share):
+                    s = tokens.sentences[t][best]
                     out[i].append(
-                        Evidence(scheme_id, label, s, e, texts[i][s:e], float(values[k, index[label]]))
+                        Evidence(scheme_id, label, s.start, s.end, texts[i][s.start : s.end],
+                                 float(values[best, index[label]]))
                     )
     return out
 
@@ -135,9 +146,15 @@ def shorten(text: str, max_chars: int = MAX_CHARS) -> str:
     return flat[: max_chars - 1].rstrip() + "…"
 
 
-def evidence_column(bundle: Bundle, texts: Sequence[str], assigned: Mapping[str, Sequence[Sequence[str]]]) -> list[str]:
+def evidence_column(
+    bundle: Bundle,
+    texts: Sequence[str],
+    assigned: Mapping[str, Sequence[Sequence[str]]],
+    *,
+    tokens: Tokens | None = None,
+) -> list[str]:
     """The ``evidence`` column of ``themes classify``: one string per row."""
-    return [format_evidence(row) for row in find_evidence(bundle, texts, assigned)]
+    return [format_evidence(row) for row in find_evidence(bundle, texts, assigned, tokens=tokens)]
 
 
 # -- one complaint, explained ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ prediction layer (:mod:`themes.predict`) flags such rows for review.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -152,16 +153,43 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     ) -> tuple[sp.csr_matrix, np.ndarray]:
         check_is_fitted(self, "vectorizers_")
         texts = _as_texts(X)
-        analyzer = self._analyzer()
         if words is None:
-            words = analyzer.words(texts)
-        features = analyzer.ngrams(words)
-        matrix = self._transform(self.vectorizers_, self._inputs(texts, features, len(self.vectorizers_)))
-        vocabulary = self.vectorizers_[0].vocabulary_
-        coverage = np.array(
-            [np.mean([w in vocabulary for w in set(ws)]) if ws else 0.0 for ws in words]
+            words = self._analyzer().words(texts)
+        return self.features_from_words(words, texts=texts), self.coverage(words)
+
+    def features_from_words(self, words: list[list[str]], *, texts: Sequence[str] | None = None) -> sp.csr_matrix:
+        """The feature matrix of texts already split into words by :meth:`words`.
+
+        ``texts`` are needed only by a model with character n-grams.
+        """
+        check_is_fitted(self, "vectorizers_")
+        if len(self.vectorizers_) > 1 and texts is None:
+            raise ValueError("this model uses character n-grams: pass the texts too")
+        blocks = [_word_counter(self.vectorizers_[0], tuple(self.word_ngrams)).transform(words)]
+        if len(self.vectorizers_) > 1:
+            blocks.append(self.vectorizers_[1].transform([_char_text(t) for t in texts]))
+        return _stack(blocks)
+
+    def coverage(self, words: list[list[str]]) -> np.ndarray:
+        """For each text, the share of its distinct words that the model's vocabulary knows."""
+        known = self.vectorizers_[0].vocabulary_.__contains__
+        return np.array([sum(map(known, set(ws))) / len(set(ws)) if ws else 0.0 for ws in words])
+
+    def same_features(self, other: ThemeClassifier) -> bool:
+        """Whether ``other`` turns any text into exactly the same feature matrix.
+
+        Models trained together on the same texts (the schemes of one bundle) do, so their
+        features need computing once.
+        """
+        if other is self:
+            return True
+        if (self.tokenizer, tuple(self.word_ngrams)) != (other.tokenizer, tuple(other.word_ngrams)):
+            return False
+        ours, theirs = self.vectorizers_, other.vectorizers_
+        return len(ours) == len(theirs) and all(
+            a.get_params() == b.get_params() and a.vocabulary_ == b.vocabulary_ and np.array_equal(a.idf_, b.idf_)
+            for a, b in zip(ours, theirs, strict=True)
         )
-        return matrix, coverage
 
     def score(
         self, X: Sequence[str], *, words: list[list[str]] | None = None
@@ -176,15 +204,28 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         matrix, coverage = self._features_and_coverage(X, words=words)
         return self._proba(matrix @ self.coef_.T + self.intercept_), coverage
 
+    def proba_from_features(self, features: sp.csr_matrix) -> np.ndarray:
+        """Label probabilities of a feature matrix from :meth:`features_from_words`."""
+        check_is_fitted(self, "coef_")
+        return self._proba(features @ self.coef_.T + self.intercept_)
+
     def words(self, X: Sequence[str]) -> list[list[str]]:
         """The normalised words of each text, as this model's analyzer sees them."""
         return self._analyzer().words(_as_texts(X))
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, X: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None):
-        """Fit on texts ``X`` and a 0/1/-1 target matrix ``y``; tune thresholds by CV."""
+    def fit(
+        self, X: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None, groups: Sequence | None = None
+    ):
+        """Fit on texts ``X`` and a 0/1/-1 target matrix ``y``; tune thresholds by CV.
+
+        ``groups`` (one value per text, at least two distinct) makes each group a fold: scores
+        for tuning thresholds then come from models that never saw that group (another writer,
+        team or year), which suits data that will meet writing unlike its own.
+        """
         texts = _as_texts(X)
         y = _as_targets(y, len(texts))
+        fold_of = self._folds(y, groups)
         if self.tokenizer not in ("spacy", "regex"):
             raise ValueError(f"tokenizer must be 'spacy' or 'regex', got {self.tokenizer!r}")
         weights = _as_weights(sample_weight, len(texts))
@@ -196,9 +237,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"solver must be 'ridge' or 'logistic', got {self.solver!r}")
         words = self._analyzer().features(texts)
         if self.solver == "ridge":
-            self.oof_proba_ = self._fit_ridge(texts, words, y, weights)
+            self.oof_proba_ = self._fit_ridge(texts, words, y, weights, fold_of)
         else:
-            self.oof_proba_ = self._out_of_fold(texts, words, y, weights)
+            self.oof_proba_ = self._out_of_fold(texts, words, y, weights, fold_of)
         self.thresholds_ = np.array(
             [_best_threshold(self.oof_proba_[:, j], y[:, j]) for j in range(n_labels)]
         )
@@ -210,25 +251,38 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             self._fit_final(texts, y, weights, words=words)
         return self
 
-    def _fit_ridge(self, texts, words, y, weights) -> np.ndarray:  # noqa: ANN001
+    def _folds(self, y: np.ndarray, groups: Sequence | None) -> np.ndarray:
+        """The cross-validation fold of each row: its group, or multi-label stratified folds."""
+        n = len(y)
+        if groups is not None:
+            values = np.asarray(["" if g is None else str(g) for g in groups])
+            if values.shape != (n,):
+                raise ValueError(f"groups must hold one value per text ({n}), got {values.shape}")
+            codes = np.unique(values, return_inverse=True)[1].ravel()
+            if codes.max(initial=0) < 1:
+                raise ValueError("groups must have at least two distinct values to make folds")
+            return codes.astype(np.int64)
+        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+        folds = min(self.cv, max(2, n // 4))
+        splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        fold_of = np.zeros(n, dtype=np.int64)
+        for f, (_, test) in enumerate(splitter.split(np.zeros(n), (y == 1).astype(int))):
+            fold_of[test] = f
+        return fold_of
+
+    def _fit_ridge(self, texts, words, y, weights, fold_of) -> np.ndarray:  # noqa: ANN001
         """Fit the final ridge model and return out-of-fold probabilities (before calibration).
 
         The vectorisers are fitted once on all training texts (their vocabulary and IDF see no
         labels), so every fold's kernel is a block of one kernel matrix.
         """
-        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-
         n = len(texts)
         self.vectorizers_ = self._new_vectorizers(n)
         features = self._fit_transform(self.vectorizers_, self._inputs(texts, words, len(self.vectorizers_)))
         # A constant feature of 1 gives the intercept (regularised like any weight).
         kernel = (features @ features.T).toarray().astype(_kernel_dtype(n, weights, self.alpha), copy=False)
         kernel += 1.0
-        folds = min(self.cv, max(2, n // 4))
-        splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        fold_of = np.zeros(n, dtype=np.int64)
-        for f, (_, test) in enumerate(splitter.split(np.zeros(n), (y == 1).astype(int))):
-            fold_of[test] = f
         dual, margins = _ridge_dual_cv(kernel, y, weights, self.alpha, fold_of)
         # Margins are RIDGE_SCALE * (score - 0.5): centred between "not raised" (0) and
         # "raised" (1), so the threshold grid spans the scores where decisions are made.
@@ -256,14 +310,10 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.train_rows_ = len(texts)
         return self
 
-    def _out_of_fold(self, texts, words, y, weights) -> np.ndarray:  # noqa: ANN001
-        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-
-        n = len(texts)
+    def _out_of_fold(self, texts, words, y, weights, fold_of) -> np.ndarray:  # noqa: ANN001
         oof = np.zeros(y.shape, dtype=np.float64)
-        folds = min(self.cv, max(2, n // 4))
-        splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        for train, test in splitter.split(np.zeros(n), (y == 1).astype(int)):
+        for f in np.unique(fold_of):
+            train, test = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
             vecs = self._new_vectorizers(len(train))
             sub_texts = [texts[i] for i in train]
             sub_words = [words[i] for i in train]
@@ -379,6 +429,86 @@ def _unpack_vectorizer(state: dict) -> TfidfVectorizer:
     vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
     vectorizer.idf_ = np.asarray(state["idf"], dtype=np.float64)
     return vectorizer
+
+
+class _WordCounter:
+    """``TfidfVectorizer.transform`` for word n-grams, vectorised over a whole batch.
+
+    scikit-learn's transform looks up every n-gram string in a dict, one at a time; here each
+    word is looked up once, n-grams become integer keys (word ids as digits), and counting,
+    sublinear TF, IDF and the L2 norm run as array operations. Classify spends most of its time
+    on features, and this is several times faster. ``tests/test_model.py`` checks that the
+    matrices equal scikit-learn's. The fitted vectoriser's vocabulary and IDF are the data.
+    """
+
+    def __init__(self, vectorizer: TfidfVectorizer, ngram_range: tuple[int, int]) -> None:
+        low, high = ngram_range
+        word_ids: dict[str, int] = {}
+        for term in vectorizer.vocabulary_:
+            for word in term.split(" "):
+                word_ids.setdefault(word, len(word_ids) + 1)  # 0 stands for an unknown word
+        self.base = len(word_ids) + 1
+        if self.base ** high >= 2**63:
+            raise ValueError(f"word n-grams up to {high} are too long for integer keys")
+        keys = np.empty(len(vectorizer.vocabulary_), dtype=np.int64)
+        columns = np.empty(len(vectorizer.vocabulary_), dtype=np.int64)
+        for k, (term, column) in enumerate(vectorizer.vocabulary_.items()):
+            key = 0
+            for word in term.split(" "):
+                key = key * self.base + word_ids[word]
+            keys[k], columns[k] = key, column
+        order = np.argsort(keys)
+        self.keys, self.columns = keys[order], columns[order]
+        self.word_ids, self.low, self.high = word_ids, low, high
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.sublinear = bool(vectorizer.sublinear_tf)
+        self.n_features = len(vectorizer.vocabulary_)
+
+    def transform(self, word_lists: Sequence[list[str]]) -> sp.csr_matrix:
+        from sklearn.preprocessing import normalize
+
+        get = self.word_ids.get
+        lengths = np.fromiter((len(ws) for ws in word_lists), dtype=np.int64, count=len(word_lists))
+        ids = np.fromiter((get(w, 0) for ws in word_lists for w in ws), dtype=np.int64, count=int(lengths.sum()))
+        doc = np.repeat(np.arange(len(word_lists)), lengths)
+        rows, cols = [], []
+        for n in range(self.low, self.high + 1):
+            if len(ids) < n:
+                break
+            start = np.arange(len(ids) - n + 1)
+            ok = doc[start] == doc[start + n - 1]  # the n-gram lies within one text
+            key = np.zeros(len(start), dtype=np.int64)
+            for k in range(n):
+                part = ids[start + k]
+                ok &= part > 0  # an n-gram with an unknown word is not in the vocabulary
+                key = key * self.base + part
+            at = np.searchsorted(self.keys, key[ok])
+            at[at == len(self.keys)] = 0
+            found = self.keys[at] == key[ok]
+            rows.append(doc[start[ok][found]])
+            cols.append(self.columns[at[found]])
+        rows_ = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        cols_ = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+        counts = sp.csr_matrix(
+            (np.ones(len(rows_), dtype=np.float64), (rows_, cols_)), shape=(len(word_lists), self.n_features)
+        )
+        counts.sum_duplicates()
+        if self.sublinear:
+            np.log(counts.data, out=counts.data)
+            counts.data += 1.0
+        counts.data *= self.idf[counts.indices]
+        return normalize(counts, norm="l2", copy=False).astype(np.float32)
+
+
+_COUNTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _word_counter(vectorizer: TfidfVectorizer, ngram_range: tuple[int, int]) -> _WordCounter:
+    """The fast transform of a fitted word vectoriser, built once per loaded model."""
+    counter = _COUNTERS.get(vectorizer)
+    if counter is None:
+        counter = _COUNTERS[vectorizer] = _WordCounter(vectorizer, ngram_range)
+    return counter
 
 
 def _char_text(text: str) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,10 @@ from .bundle import Bundle
 from .data import TEXT_CANDIDATES, ID_CANDIDATES, find_column
 from .errors import DataError
 from .scheme import Scheme
+from .text import Tokens
+
+if TYPE_CHECKING:
+    from .model import ThemeClassifier
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class Predictions:
     review_reason: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     """The texts scored, kept so that evidence can be drawn from them."""
+    tokens: Tokens | None = None
+    """Their words (and sentences, if asked for), for evidence."""
 
     def labels(self, scheme_id: str) -> list[list[str]]:
         return self.assigned[scheme_id]
@@ -91,8 +98,14 @@ class Predictions:
         return out
 
 
-def predict_texts(bundle: Bundle, texts: Sequence[str], *, rule: ReviewRule | None = None) -> Predictions:
-    """Score texts with every model in the bundle and apply thresholds and the review rule."""
+def predict_texts(
+    bundle: Bundle, texts: Sequence[str], *, rule: ReviewRule | None = None, sentences: bool = False
+) -> Predictions:
+    """Score texts with every model in the bundle and apply thresholds and the review rule.
+
+    ``sentences=True`` also splits the texts into sentences in the same tokenising pass and
+    keeps them (with the words) on the result, so that evidence costs no second pass.
+    """
     rule = rule or ReviewRule.from_manifest(bundle)
     texts = ["" if t is None else str(t) for t in texts]
     empty = np.array([not t.strip() for t in texts])
@@ -100,13 +113,18 @@ def predict_texts(bundle: Bundle, texts: Sequence[str], *, rule: ReviewRule | No
     proba: dict[str, np.ndarray] = {}
     thresholds: dict[str, np.ndarray] = {}
     coverage = np.ones(len(texts))
-    words: dict[tuple, list[list[str]]] = {}
+    tokens = Tokens(texts, sentences=sentences)
+    done: list[tuple[ThemeClassifier, np.ndarray, np.ndarray]] = []
     for scheme_id, model in bundle.models.items():
-        # Models that tokenise alike share one pass over the texts.
-        key = (model.tokenizer,)
-        if key not in words:
-            words[key] = model.words(texts)
-        p, cov = model.score(texts, words=words[key])
+        # Models whose features are identical (one bundle's schemes, usually) share them.
+        shared = next(((m, f, c) for m, f, c in done if m.same_features(model)), None)
+        if shared is None:
+            words = tokens.words(model.tokenizer)
+            features, cov = model.features_from_words(words, texts=texts), model.coverage(words)
+            done.append((model, features, cov))
+        else:
+            _, features, cov = shared
+        p = model.proba_from_features(features)
         p[empty] = 0.0
         proba[scheme_id] = p
         thresholds[scheme_id] = np.asarray(model.thresholds_)
@@ -116,6 +134,7 @@ def predict_texts(bundle: Bundle, texts: Sequence[str], *, rule: ReviewRule | No
         word_counts=word_counts, empty=empty,
     )
     preds.texts = texts
+    preds.tokens = tokens
     _decide(preds, rule)
     return preds
 
@@ -198,7 +217,7 @@ def classify_frame(
             f"The input already has column(s) {', '.join(repr(c) for c in clash)}, which classify "
             "writes: rename them in the input (for example to 'coded_causes') and run again."
         )
-    preds = predict_texts(bundle, frame[column].astype(str).tolist(), rule=rule)
+    preds = predict_texts(bundle, frame[column].astype(str).tolist(), rule=rule, sentences=evidence)
     return frame.reset_index(drop=True).join(prediction_frame(bundle, preds, scores=scores, evidence=evidence))
 
 
@@ -216,7 +235,7 @@ def prediction_frame(
     if evidence:
         from .evidence import evidence_column
 
-        out["evidence"] = evidence_column(bundle, preds.texts, preds.assigned)
+        out["evidence"] = evidence_column(bundle, preds.texts, preds.assigned, tokens=preds.tokens)
     if scores:
         for scheme_id, scheme in bundle.schemes.items():
             for j, leaf in enumerate(scheme.leaves):
