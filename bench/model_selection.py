@@ -35,6 +35,10 @@ CONFIGS = {
     "ridge, spacy words, alpha 0.5": {"char_ngrams": None, "alpha": 0.5},
     "ridge, spacy words, alpha 2": {"char_ngrams": None, "alpha": 2.0},
     "ridge, spacy words 1-3": {"char_ngrams": None, "word_ngrams": (1, 3)},
+    "ridge, spacy words, alpha 1": {"char_ngrams": None, "alpha": 1.0},
+    "ridge, spacy words, alpha 4": {"char_ngrams": None, "alpha": 4.0},
+    # Thresholds tuned on folds that are the training batches (fit(..., groups=batch)).
+    "ridge, spacy words, thresholds by batch": {"char_ngrams": None, "groups": "batch"},
     "logistic, spacy words": {"solver": "logistic", "char_ngrams": None},
 }
 
@@ -71,8 +75,10 @@ def main() -> int:
             decided = np.zeros(y.shape, dtype=np.int8)
             for held in sorted(data.batch.unique()):
                 test = (data.batch == held).to_numpy()
-                model = ThemeClassifier(labels=scheme.leaves, random_state=0, **params)
-                model.fit(data.text[~test].tolist(), y[~test])
+                settings = {k: v for k, v in params.items() if k != "groups"}
+                model = ThemeClassifier(labels=scheme.leaves, random_state=0, **settings)
+                groups = data[params["groups"]][~test].tolist() if "groups" in params else None
+                model.fit(data.text[~test].tolist(), y[~test], groups=groups)
                 decided[test] = model.predict(data.text[test].tolist())
             codes = [[scheme.leaves[j] for j in np.flatnonzero(r)] for r in decided]
             result = compare(scheme, data[scheme.id].tolist(), codes)

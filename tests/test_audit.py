@@ -66,8 +66,9 @@ def test_corrupted_rows_rise_to_the_top(corrupted, audited):
     n = len(truth)
     top = table["id"].head(2 * n)
     recall = top.isin(list(truth)).mean() * 2
-    # Random ranking would find 0.2 of them; the bench (600 rows, full model) finds over half.
-    assert recall >= 0.4, recall
+    # Random ranking would find 0.2 of them (standard error about 0.05 on 60 corrupted rows);
+    # the bench (600 rows, full model) finds about half. Which rows are drawn moves it by 0.05-0.1.
+    assert recall >= 0.3, recall
     assert len(table) == ROWS and table["rank"].tolist() == [str(i) for i in range(1, ROWS + 1)]
     quality = table["label_quality"].astype(float)
     assert quality.is_monotonic_increasing

@@ -107,7 +107,8 @@ def main() -> int:
         held_rows = held_rows  # keeps file order: written from its own briefs
     write(finish(train_rows, "T", rng), HERE / "complaints.csv")
     if held_rows:
-        write(finish(held_rows, "H", rng), HERE / "heldout.csv")
+        # Its own random stream: adding a training batch must not change the held-out file.
+        write(finish(held_rows, "H", random.Random(SEED + 1)), HERE / "heldout.csv")
     print(f"complaints.csv: {len(train_rows)} rows from {len(batches)} batches ({dropped} near-duplicates dropped)")
     print(f"heldout.csv: {len(held_rows)} rows ({held_dropped} dropped as duplicates of each other or of training)")
     return 0
