@@ -81,26 +81,28 @@ def test_classify_tokenises_once_and_schemes_share_one_transform(loaded, unseen,
     models = list(loaded.models.values())
     assert models[0].same_features(models[1])
     passes: list[int] = []
-    transforms: list[int] = []
-    original_pass = themes.text._spacy_tokens
+    transforms: list[tuple[str, int]] = []
+    original_pass = themes.text.spacy_arrays
 
     def counting_pass(texts, **kwargs):  # noqa: ANN001, ANN202, ANN003
         passes.append(len(texts))
         return original_pass(texts, **kwargs)
 
-    monkeypatch.setattr(themes.text, "_spacy_tokens", counting_pass)
+    monkeypatch.setattr(themes.text, "spacy_arrays", counting_pass)
     for model in models:
-        original = model.features_from_words
+        for method in ("features_from_tokens", "features_from_arrays"):
+            original = getattr(model, method)
 
-        def counting(words, *, texts=None, _original=original):  # noqa: ANN001, ANN202
-            transforms.append(len(words))
-            return _original(words, texts=texts)
+            def counting(batch, _original=original, _name=method):  # noqa: ANN001, ANN202
+                transforms.append((_name, len(batch.bounds) - 1 if _name.endswith("arrays") else len(batch.texts)))
+                return _original(batch)
 
-        monkeypatch.setattr(model, "features_from_words", counting)
+            monkeypatch.setattr(model, method, counting)
     coded = classify_frame(loaded, unseen[["id", "text"]])
     assert passes == [len(unseen)]
-    assert len(transforms) == 2  # the complaints once, then all their sentences once
-    assert transforms[1] > transforms[0]
+    # The complaints once, then all their sentences once, for both schemes.
+    assert [name for name, _ in transforms] == ["features_from_tokens", "features_from_arrays"]
+    assert transforms[1][1] > transforms[0][1] == len(unseen)
     assert coded["evidence"].str.len().gt(0).sum() > 0
 
 

@@ -160,3 +160,23 @@ def test_plain_numbers_are_left_alone(value, tmp_path):
     path = tmp_path / "n.csv"
     assert not write_table(pd.DataFrame({"v": [value]}), path)
     assert path.read_text(encoding="utf-8-sig").splitlines()[1] == value
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.text(), st.sampled_from(["=1+1", " \n@x", "\t-", "ok", "a\x07b", "-2.5", "+", ""]),
+                          st.none(), st.integers()), min_size=1, max_size=20))
+def test_safe_frame_skips_only_cells_safe_cell_would_leave(values):
+    """The quick screen in safe_frame changes nothing: each cell ends as safe_cell makes it."""
+    from themes.data import safe_cell, safe_frame
+
+    frame = pd.DataFrame({"text": pd.Series(values, dtype=object)})
+    ours, theirs = CellReport(), CellReport()
+    got = safe_frame(frame, ours)["text"].tolist()
+    want = [safe_cell(v, theirs) for v in values]
+    assert got == want
+    header = CellReport()
+    safe_cell("text", header)
+    assert (ours.neutralised, ours.control_replaced, ours.truncated) == (
+        theirs.neutralised + header.neutralised, theirs.control_replaced + header.control_replaced,
+        theirs.truncated + header.truncated,
+    )

@@ -627,6 +627,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # DEL, and lone surrogates, which no file encoding can hold.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# Anything safe_cell might change in a text: a quick screen so that most cells skip it.
+_ATTENTION = re.compile(_CONTROL.pattern + "|^[ \n]*[=+\-@\t\r]")
 
 
 @dataclass
@@ -689,7 +691,12 @@ def safe_frame(frame: pd.DataFrame, report: CellReport | None = None) -> pd.Data
         column = out.iloc[:, j]
         if _plain_dtype(column):
             continue
-        out.isetitem(j, column.astype(object).map(lambda v: safe_cell(v, report)))
+        values = column.astype(object).tolist()
+        for i, value in enumerate(values):
+            # Plain short text that needs nothing is most cells: leave it without a call.
+            if type(value) is not str or len(value) > EXCEL_CELL_LIMIT or _ATTENTION.search(value):
+                values[i] = safe_cell(value, report)
+        out.isetitem(j, pd.Series(values, index=column.index, dtype=object))
     return out
 
 

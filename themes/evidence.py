@@ -55,28 +55,32 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def sentence_contributions(
     bundle: Bundle, tokens: Tokens, rows: Sequence[int]
-) -> dict[str, list[np.ndarray]]:
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Every sentence's contribution to every label, for the given rows of ``tokens`` (split
-    with ``sentences=True``): per scheme, one sentences x labels array per row."""
+    with ``sentences=True``): the sentences' bounds per row (row ``k`` of ``rows`` owns
+    ``bounds[k]:bounds[k + 1]``), and per scheme a sentences x labels array."""
     assert tokens.sentences is not None, "tokens need their sentences"
-    bounds = np.cumsum([0] + [len(tokens.sentences[i]) for i in rows])
-    by_scheme: dict[str, list[np.ndarray]] = {}
+    rows = np.asarray(rows, dtype=np.int64)
+    counts = tokens.sentences.bounds[rows + 1] - tokens.sentences.bounds[rows]
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    by_scheme: dict[str, np.ndarray] = {}
     done: list[tuple[object, object]] = []
     for scheme_id, model in bundle.models.items():
         if bounds[-1] == 0:
-            values = np.zeros((0, len(model.coef_)))
-        else:
-            # Models with identical features (one bundle's schemes, usually) share them.
-            features = next((f for m, f in done if m.same_features(model)), None)
-            if features is None:
-                words = tokens.sentence_words(model.tokenizer, rows)
-                pieces = [tokens.texts[i][s.start : s.end] for i in rows for s in tokens.sentences[i]]
-                features = model.features_from_words(words, texts=pieces)
-                done.append((model, features))
-            # Decision value of the sentence alone, minus the intercept: its own features' share.
-            values = np.asarray(features @ model.coef_.T, dtype=np.float64)
-        by_scheme[scheme_id] = [values[bounds[k] : bounds[k + 1]] for k in range(len(rows))]
-    return by_scheme
+            by_scheme[scheme_id] = np.zeros((0, len(model.coef_)))
+            continue
+        # Models with identical features (one bundle's schemes, usually) share them.
+        features = next((f for m, f in done if m.same_features(model)), None)
+        if features is None:
+            if model._reads_arrays():
+                features = model.features_from_arrays(tokens.sentence_arrays(rows))
+            else:
+                pieces = tokens.sentence_texts(rows)
+                features = model.features_from_words(tokens.sentence_words(model.tokenizer, rows), texts=pieces)
+            done.append((model, features))
+        # Decision value of the sentence alone, minus the intercept: its own features' share.
+        by_scheme[scheme_id] = np.asarray(features @ model.coef_.T, dtype=np.float64)
+    return bounds, by_scheme
 
 
 def find_evidence(
@@ -103,23 +107,26 @@ def find_evidence(
         tokens, where = Tokens([texts[i] for i in rows], sentences=True), list(range(len(rows)))
     else:
         where = rows
-    contributions = sentence_contributions(bundle, tokens, where)
+    bounds, contributions = sentence_contributions(bundle, tokens, where)
+    sentences = tokens.sentences
     out: list[list[Evidence]] = [[] for _ in texts]
     for scheme_id, labels_by_row in assigned.items():
         if scheme_id not in bundle.models:
             continue
         index = {leaf: j for j, leaf in enumerate(bundle.schemes[scheme_id].leaves)}
+        values_all = contributions[scheme_id]
         for k, (i, t) in enumerate(zip(rows, where, strict=True)):
-            values = contributions[scheme_id][k]
+            if not labels_by_row[i] or bounds[k] == bounds[k + 1]:
+                continue
+            values = values_all[bounds[k] : bounds[k + 1]]
+            offset = int(sentences.bounds[t])
             for label in labels_by_row[i]:
-                if label not in index or len(values) == 0:
+                if label not in index:
                     continue
-                for best in _best_sentences(values[:, index[label]], second_share):
-                    s = tokens.sentences[t][best]
-                    out[i].append(
-                        Evidence(scheme_id, label, s.start, s.end, texts[i][s.start : s.end],
-                                 float(values[best, index[label]]))
-                    )
+                j = index[label]
+                for best in _best_sentences(values[:, j], second_share):
+                    s, e = int(sentences.start[offset + best]), int(sentences.end[offset + best])
+                    out[i].append(Evidence(scheme_id, label, s, e, texts[i][s:e], float(values[best, j])))
     return out
 
 

@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .calibration import apply_map, fit_platt, identity_map, map_thresholds, recalibrate
-from .text import Analyzer, identity
+from .text import Analyzer, Tokens, WordArrays, identity
 
 THRESHOLD_GRID = np.round(np.arange(0.02, 0.985, 0.005), 3)
 
@@ -169,6 +169,30 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         if len(self.vectorizers_) > 1:
             blocks.append(self.vectorizers_[1].transform([_char_text(t) for t in texts]))
         return _stack(blocks)
+
+    def features_from_tokens(self, tokens: Tokens) -> sp.csr_matrix:
+        """The feature matrix of texts split by :class:`themes.text.Tokens` (shared by models)."""
+        if self._reads_arrays():
+            return _word_counter(self.vectorizers_[0], tuple(self.word_ngrams)).transform_arrays(tokens.arrays)
+        return self.features_from_words(tokens.words(self.tokenizer), texts=tokens.texts)
+
+    def coverage_from_tokens(self, tokens: Tokens) -> np.ndarray:
+        """:meth:`coverage` of texts split by :class:`themes.text.Tokens`."""
+        if self._reads_arrays():
+            counter = _word_counter(self.vectorizers_[0], tuple(self.word_ngrams))
+            return counter.coverage(tokens.arrays, self.vectorizers_[0].vocabulary_)
+        return self.coverage(tokens.words(self.tokenizer))
+
+    def features_from_arrays(self, arrays: WordArrays) -> sp.csr_matrix:
+        """The feature matrix of texts given as spaCy word arrays (word features only)."""
+        check_is_fitted(self, "vectorizers_")
+        if not self._reads_arrays():
+            raise ValueError("this model needs texts (character n-grams or another tokenizer)")
+        return _word_counter(self.vectorizers_[0], tuple(self.word_ngrams)).transform_arrays(arrays)
+
+    def _reads_arrays(self) -> bool:
+        check_is_fitted(self, "vectorizers_")
+        return self.tokenizer == "spacy" and len(self.vectorizers_) == 1
 
     def coverage(self, words: list[list[str]]) -> np.ndarray:
         """For each text, the share of its distinct words that the model's vocabulary knows."""
@@ -465,12 +489,16 @@ class _WordCounter:
         self.n_features = len(vectorizer.vocabulary_)
 
     def transform(self, word_lists: Sequence[list[str]]) -> sp.csr_matrix:
+        return self.transform_arrays(_arrays_of(word_lists))
+
+    def transform_arrays(self, arrays: WordArrays) -> sp.csr_matrix:
         from sklearn.preprocessing import normalize
 
         get = self.word_ids.get
-        lengths = np.fromiter((len(ws) for ws in word_lists), dtype=np.int64, count=len(word_lists))
-        ids = np.fromiter((get(w, 0) for ws in word_lists for w in ws), dtype=np.int64, count=int(lengths.sum()))
-        doc = np.repeat(np.arange(len(word_lists)), lengths)
+        to_model = np.fromiter((get(w, 0) for w in arrays.vocab), dtype=np.int64, count=len(arrays.vocab))
+        ids = to_model[arrays.ids] if len(arrays.ids) else np.zeros(0, dtype=np.int64)
+        n_rows = len(arrays.bounds) - 1
+        doc = np.repeat(np.arange(n_rows), np.diff(arrays.bounds))
         rows, cols = [], []
         for n in range(self.low, self.high + 1):
             if len(ids) < n:
@@ -490,7 +518,7 @@ class _WordCounter:
         rows_ = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         cols_ = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
         counts = sp.csr_matrix(
-            (np.ones(len(rows_), dtype=np.float64), (rows_, cols_)), shape=(len(word_lists), self.n_features)
+            (np.ones(len(rows_), dtype=np.float64), (rows_, cols_)), shape=(n_rows, self.n_features)
         )
         counts.sum_duplicates()
         if self.sublinear:
@@ -498,6 +526,29 @@ class _WordCounter:
             counts.data += 1.0
         counts.data *= self.idf[counts.indices]
         return normalize(counts, norm="l2", copy=False).astype(np.float32)
+
+    def coverage(self, arrays: WordArrays, vocabulary: dict) -> np.ndarray:
+        """Share of each text's distinct words that are features on their own."""
+        known = np.fromiter((w in vocabulary for w in arrays.vocab), dtype=bool, count=len(arrays.vocab))
+        n_rows = len(arrays.bounds) - 1
+        doc = np.repeat(np.arange(n_rows), np.diff(arrays.bounds))
+        pairs = np.sort(doc * max(1, len(arrays.vocab)) + arrays.ids)
+        # Distinct (text, word) pairs; a plain sort is many times faster than np.unique here.
+        pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+        owner = pairs // max(1, len(arrays.vocab))
+        distinct = np.bincount(owner, minlength=n_rows)
+        hits = np.bincount(owner, weights=known[pairs % max(1, len(arrays.vocab))], minlength=n_rows)
+        return np.divide(hits, distinct, out=np.zeros(n_rows), where=distinct > 0)
+
+
+def _arrays_of(word_lists: Sequence[list[str]]) -> WordArrays:
+    vocab: dict[str, int] = {}
+    ids = np.fromiter(
+        (vocab.setdefault(w, len(vocab)) for ws in word_lists for w in ws), dtype=np.int64,
+        count=sum(len(ws) for ws in word_lists),
+    )
+    bounds = np.concatenate([[0], np.cumsum([len(ws) for ws in word_lists])]).astype(np.int64)
+    return WordArrays(list(vocab), ids, bounds)
 
 
 _COUNTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -119,8 +119,7 @@ def predict_texts(
         # Models whose features are identical (one bundle's schemes, usually) share them.
         shared = next(((m, f, c) for m, f, c in done if m.same_features(model)), None)
         if shared is None:
-            words = tokens.words(model.tokenizer)
-            features, cov = model.features_from_words(words, texts=texts), model.coverage(words)
+            features, cov = model.features_from_tokens(tokens), model.coverage_from_tokens(tokens)
             done.append((model, features, cov))
         else:
             _, features, cov = shared

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
+
+import numpy as np
 
 _WORD = re.compile(r"[a-z0-9£']+")
 _DIGITS = re.compile(r"\d")
@@ -104,78 +107,7 @@ def _regex_words(text: str) -> list[str]:
 
 
 def _spacy_words(texts: Sequence[str]) -> list[list[str]]:
-    return [words for words, _ in _spacy_tokens(texts, with_sentences=False)]
-
-
-def _spacy_tokens(
-    texts: Sequence[str], *, with_sentences: bool
-) -> Iterable[tuple[list[str], list[Sentence]]]:
-    """Each text's feature words and, if asked, its sentences, from one pass of spaCy's tokenizer."""
-    from spacy.attrs import LOWER
-
-    nlp = blank_pipeline()
-    strings = nlp.vocab.strings
-    cache = _WORD_CACHE
-    for doc in nlp.tokenizer.pipe([str(t) for t in texts], batch_size=256):
-        # Reading lower-case ids as one array avoids making a Token object per word, and each
-        # distinct id is normalised once per process: tokenising is most of classify's time.
-        keys = doc.to_array(LOWER).tolist()
-        words: list[str] = []
-        if not with_sentences:
-            for key in keys:
-                word = cache.get(key, _UNSEEN)
-                if word is _UNSEEN:
-                    word = _cache_word(key, strings[key])
-                if word is not None:
-                    words.append(word)
-            yield words, []
-            continue
-        yield words, _sentences(doc, keys, words, strings)
-
-
-def _sentences(doc, keys: list[int], words: list[str], strings) -> list[Sentence]:  # noqa: ANN001
-    """Fill ``words`` and return the sentences of ``doc``.
-
-    Sentences follow spaCy's rule-based sentencizer (``Sentencizer``: a sentence starts at the
-    first token that is not punctuation after one of its sentence-ending characters), applied
-    to token kinds cached per word, which makes it several times faster than running the
-    component; a line break also ends a sentence. ``tests/test_text.py`` checks that the spans
-    match the component's.
-    """
-    cache, kinds = _WORD_CACHE, _KINDS
-    spans: list[Sentence] = []
-    first_token = last_token = first_word = -1
-    seen_end = False
-    for i, key in enumerate(keys):
-        word = cache.get(key, _UNSEEN)
-        if word is _UNSEEN:
-            word = _cache_word(key, strings[key])
-        kind = kinds.get(key)
-        if kind is None:
-            kind = _cache_kind(key, strings[key])
-        starts = seen_end and kind != _ENDER and kind != _PUNCT
-        if starts:
-            seen_end = False
-        elif kind == _ENDER:
-            seen_end = True
-        if first_token >= 0 and (starts or kind == _BREAK):
-            spans.append(_sentence(doc, first_token, last_token, first_word, len(words)))
-            first_token = -1
-        if kind == _SPACE or kind == _BREAK:
-            continue
-        if first_token < 0:
-            first_token, first_word = i, len(words)
-        last_token = i
-        if word is not None:
-            words.append(word)
-    if first_token >= 0:
-        spans.append(_sentence(doc, first_token, last_token, first_word, len(words)))
-    return spans
-
-
-def _sentence(doc, first: int, last: int, first_word: int, stop_word: int) -> Sentence:  # noqa: ANN001
-    end = doc[last]
-    return Sentence(doc[first].idx, end.idx + len(end.text), first_word, stop_word)
+    return spacy_arrays(texts)[0].lists()
 
 
 class Sentence(NamedTuple):
@@ -187,18 +119,132 @@ class Sentence(NamedTuple):
     stop: int
 
 
+@dataclass
+class WordArrays:
+    """The words of a batch of texts as arrays, for the fast paths of features and evidence.
+
+    ``ids`` holds every text's words in order, all texts concatenated, as indexes into
+    ``vocab`` (the batch's distinct words); text ``i`` owns ``ids[bounds[i]:bounds[i + 1]]``.
+    """
+
+    vocab: list[str]
+    ids: np.ndarray
+    bounds: np.ndarray
+
+    def lists(self) -> list[list[str]]:
+        vocab, ids = self.vocab, self.ids.tolist()
+        b = self.bounds.tolist()
+        return [[vocab[i] for i in ids[b[k] : b[k + 1]]] for k in range(len(b) - 1)]
+
+
+@dataclass
+class SentenceArrays:
+    """The sentences of a batch of texts as arrays: text ``i`` owns sentences
+    ``bounds[i]:bounds[i + 1]``; each has a character span (``start``, ``end``) in its text and
+    a range (``first``, ``stop``) in its text's words."""
+
+    bounds: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    first: np.ndarray
+    stop: np.ndarray
+
+    def of(self, i: int) -> list[Sentence]:
+        a, b = int(self.bounds[i]), int(self.bounds[i + 1])
+        return [
+            Sentence(*row)
+            for row in zip(
+                self.start[a:b].tolist(), self.end[a:b].tolist(), self.first[a:b].tolist(),
+                self.stop[a:b].tolist(), strict=True,
+            )
+        ]
+
+    def lists(self) -> list[list[Sentence]]:
+        return [self.of(i) for i in range(len(self.bounds) - 1)]
+
+
 def tokenise_with_sentences(texts: Sequence[str]) -> tuple[list[list[str]], list[list[Sentence]]]:
     """Feature words (as :meth:`Analyzer.words` with the spaCy tokenizer) and sentences of each
-    text, from one pass of spaCy's tokenizer and rule-based sentencizer.
+    text, from one spaCy pass (see :func:`spacy_arrays`)."""
+    words, sentences = spacy_arrays(texts, with_sentences=True)
+    return words.lists(), sentences.lists()
 
-    Sentences end where the sentencizer says and at every line break, and never include
-    surrounding white space.
+
+def spacy_arrays(
+    texts: Sequence[str], *, with_sentences: bool = False
+) -> tuple[WordArrays, SentenceArrays | None]:
+    """Words (as :meth:`Analyzer.words` with the spaCy tokenizer) and, if asked, sentences of
+    a batch of texts, from one pass of spaCy's tokenizer and no Python work per token.
+
+    Each distinct lower-case token id is normalised once per process (tokenising is most of
+    classify's time); everything per token is array work over the whole batch. Sentences follow
+    spaCy's rule-based sentencizer (``Sentencizer``: a sentence starts at the first token that
+    is not punctuation after one of its sentence-ending characters), a line break also ends
+    one, and they never include surrounding white space. ``tests/test_text.py`` checks both
+    against spaCy's own components.
     """
-    words, spans = [], []
-    for w, s in _spacy_tokens(texts, with_sentences=True):
-        words.append(w)
-        spans.append(s)
-    return words, spans
+    from spacy.attrs import IDX, LENGTH, LOWER
+
+    nlp = blank_pipeline()
+    attrs = [LOWER, IDX, LENGTH] if with_sentences else [LOWER]
+    tables = [doc.to_array(attrs) for doc in nlp.tokenizer.pipe([str(t) for t in texts], batch_size=256)]
+    n = len(tables)
+    lengths = np.fromiter((len(t) for t in tables), dtype=np.int64, count=n)
+    # One attribute comes back as a flat array; make every table rows x attributes.
+    table = (
+        np.concatenate(tables).reshape(-1, len(attrs)) if lengths.sum() else np.zeros((0, len(attrs)), dtype=np.uint64)
+    )
+    keys, inverse = np.unique(table[:, 0], return_inverse=True)
+    inverse = inverse.ravel()
+    strings, cache, kinds = nlp.vocab.strings, _WORD_CACHE, _KINDS
+    vocab: dict[str, int] = {}
+    key_word = np.empty(len(keys), dtype=np.int64)
+    key_kind = np.empty(len(keys), dtype=np.int8)
+    for k, key in enumerate(keys.tolist()):
+        word = cache.get(key, _UNSEEN)
+        if word is _UNSEEN:
+            word = _cache_word(key, strings[key])
+        key_word[k] = -1 if word is None else vocab.setdefault(word, len(vocab))
+        if with_sentences:
+            kind = kinds.get(key)
+            key_kind[k] = _cache_kind(key, strings[key]) if kind is None else kind
+    token_word = key_word[inverse]
+    is_word = token_word >= 0
+    doc_of = np.repeat(np.arange(n), lengths)
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(doc_of[is_word], minlength=n))]).astype(np.int64)
+    words = WordArrays(list(vocab), token_word[is_word], bounds)
+    if not with_sentences:
+        return words, None
+    return words, _sentence_arrays(key_kind[inverse], is_word, doc_of, lengths, table, bounds)
+
+
+def _sentence_arrays(kind, is_word, doc_of, lengths, table, word_bounds) -> SentenceArrays:  # noqa: ANN001
+    n, size = len(lengths), len(kind)
+    pos = np.arange(size)
+    doc_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    ender_or_punct = (kind == _ENDER) | (kind == _PUNCT)
+    # A token starts a sentence when it is not punctuation and a sentence-ending character
+    # came after the last such token (within its text); the first token of a text does too.
+    last_other = np.maximum.accumulate(np.where(~ender_or_punct, pos, -1)) if size else pos
+    before = np.concatenate([[-1], last_other[:-1]]) if size else pos
+    low = np.maximum(before, doc_start - 1)
+    enders = np.concatenate([[0], np.cumsum(kind == _ENDER)])
+    starts = (~ender_or_punct & (enders[pos] - enders[low + 1] > 0)) | (pos == doc_start)
+    sentence_of = np.cumsum(starts | (kind == _BREAK)) - 1
+    content = np.flatnonzero((kind != _SPACE) & (kind != _BREAK))
+    of = sentence_of[content]
+    new = np.concatenate([[True], of[1:] != of[:-1]]) if len(of) else np.zeros(0, dtype=bool)
+    firsts = content[new]
+    lasts = content[np.concatenate([new[1:], [True]])] if len(of) else firsts
+    words_before = np.cumsum(is_word) - is_word
+    docs = doc_of[firsts]
+    return SentenceArrays(
+        bounds=np.concatenate([[0], np.cumsum(np.bincount(docs, minlength=n))]).astype(np.int64),
+        start=table[firsts, 1].astype(np.int64),
+        end=(table[lasts, 1] + table[lasts, 2]).astype(np.int64),
+        first=words_before[firsts] - word_bounds[docs],
+        stop=words_before[lasts] + is_word[lasts] - word_bounds[docs],
+    )
 
 
 def _cache_word(key: int, lower: str) -> str | None:
@@ -247,24 +293,56 @@ class Tokens:
     def __init__(self, texts: Sequence[str], *, sentences: bool = False) -> None:
         self.texts = list(texts)
         self._words: dict[str, list[list[str]]] = {}
-        self.sentences: list[list[Sentence]] | None = None
-        if sentences:
-            self._words["spacy"], self.sentences = tokenise_with_sentences(self.texts)
+        self.arrays, self.sentences = spacy_arrays(self.texts, with_sentences=sentences)
 
     def words(self, tokenizer: str) -> list[list[str]]:
         """Each text's words as ``Analyzer(tokenizer=tokenizer)`` sees them."""
         if tokenizer not in self._words:
-            self._words[tokenizer] = Analyzer(tokenizer=tokenizer).words(self.texts)
+            self._words[tokenizer] = (
+                self.arrays.lists() if tokenizer == "spacy" else Analyzer(tokenizer=tokenizer).words(self.texts)
+            )
         return self._words[tokenizer]
+
+    def _sentence_index(self, rows: Sequence[int]) -> np.ndarray:
+        """Indexes into :attr:`sentences` of the sentences of ``rows``, in order."""
+        assert self.sentences is not None, "tokenise with sentences=True first"
+        rows = np.asarray(rows, dtype=np.int64)
+        first, stop = self.sentences.bounds[rows], self.sentences.bounds[rows + 1]
+        return _ranges(first, stop)
+
+    def sentence_arrays(self, rows: Sequence[int]) -> WordArrays:
+        """The sentences of ``rows``, in order, as texts of their own (spaCy words)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        which = self._sentence_index(rows)
+        # The sentences of a text cover its words in order, so the rows' words, kept whole,
+        # are the sentences' words; only the boundaries are new.
+        take = _ranges(self.arrays.bounds[rows], self.arrays.bounds[rows + 1])
+        sizes = self.sentences.stop[which] - self.sentences.first[which]
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        return WordArrays(self.arrays.vocab, self.arrays.ids[take], bounds)
 
     def sentence_words(self, tokenizer: str, rows: Sequence[int]) -> list[list[str]]:
         """The words of each sentence of ``rows``, in order, one list per sentence."""
-        assert self.sentences is not None, "tokenise with sentences=True first"
         if tokenizer == "spacy":
-            words = self.words("spacy")
-            return [words[i][s.first : s.stop] for i in rows for s in self.sentences[i]]
-        pieces = [self.texts[i][s.start : s.end] for i in rows for s in self.sentences[i]]
-        return Analyzer(tokenizer=tokenizer).words(pieces)
+            return self.sentence_arrays(rows).lists()
+        return Analyzer(tokenizer=tokenizer).words(self.sentence_texts(rows))
+
+    def sentence_texts(self, rows: Sequence[int]) -> list[str]:
+        rows = np.asarray(rows, dtype=np.int64)
+        sentences = self.sentences
+        counts = sentences.bounds[rows + 1] - sentences.bounds[rows]
+        owner = np.repeat(rows, counts).tolist()
+        which = self._sentence_index(rows)
+        return [
+            self.texts[i][a:b]
+            for i, a, b in zip(owner, sentences.start[which].tolist(), sentences.end[which].tolist(), strict=True)
+        ]
+
+
+def _ranges(first: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """The integers of [first[k], stop[k]) for every k, concatenated."""
+    size = stop - first
+    return np.arange(size.sum()) + np.repeat(first - (np.cumsum(size) - size), size)
 
 
 def identity(features: list[str]) -> list[str]:
