@@ -136,3 +136,21 @@ def test_classify_cli_writes_evidence_and_can_leave_it_out(runner, small_bundle,
     result = runner.invoke(app, ["classify", str(source), "--out", str(bare), "--model", str(small_bundle), "--no-evidence"])
     assert result.exit_code == 0, result.output
     assert "evidence" not in pd.read_csv(bare, dtype=str, encoding="utf-8-sig").columns
+
+
+def test_best_two_is_a_stable_ranking_within_each_row():
+    from themes.evidence import _best_two
+
+    rng = np.random.default_rng(5)
+    sizes = [1, 3, 0, 4, 2, 6]
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    values = rng.integers(-2, 3, size=(bounds[-1], 5)).astype(float)  # small integers: many ties
+    best, second = _best_two(values, bounds)
+    for k, size in enumerate(sizes):
+        for j in range(5):
+            if size == 0:
+                assert best[k, j] == second[k, j] == -1
+                continue
+            order = bounds[k] + np.argsort(-values[bounds[k] : bounds[k + 1], j], kind="stable")
+            assert best[k, j] == order[0]
+            assert second[k, j] == (order[1] if size > 1 else -1)

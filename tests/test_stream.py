@@ -303,3 +303,33 @@ def test_sigterm_stops_like_ctrl_c():
     with pytest.raises(KeyboardInterrupt), stop_on_sigterm():
         os.kill(os.getpid(), signal.SIGTERM)
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_early_workers_get_the_model_once_and_a_lambda_still_travels(loaded, tmp_path):
+    """Workers started before the model (as the CLI does) code the same bytes; a chunk
+    function that plain pickle refuses (a notebook lambda) goes by cloudpickle."""
+    source = export(tmp_path / "in.csv")
+    whole_file(loaded, source, tmp_path / "whole.csv", evidence=False)
+    workers = stream.start_workers(2)
+    try:
+        stream.classify_file(
+            loaded, source, tmp_path / "early.csv", chunk_size=3, jobs=2, executor=workers,
+            classify=lambda bundle, frame: classify_frame(bundle, frame, evidence=False),
+        )
+    finally:
+        workers.shutdown(wait=True)
+    assert (tmp_path / "early.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_a_bad_model_with_two_jobs_stops_the_workers(runner, tmp_path):
+    import psutil
+
+    source = export(tmp_path / "in.csv", copies=1)
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    result = runner.invoke(
+        app, ["classify", str(source), "--out", str(tmp_path / "out.csv"), "--jobs", "2", "--model", str(tmp_path / "nope")]
+    )
+    assert result.exit_code != 0 and not (tmp_path / "out.csv").exists()
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    psutil.wait_procs(left, timeout=10)
+    assert not [p for p in left if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

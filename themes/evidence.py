@@ -109,35 +109,59 @@ def find_evidence(
         where = rows
     bounds, contributions = sentence_contributions(bundle, tokens, where)
     sentences = tokens.sentences
+    offsets = sentences.bounds[np.asarray(where, dtype=np.int64)] if where else np.zeros(0, dtype=np.int64)
     out: list[list[Evidence]] = [[] for _ in texts]
     for scheme_id, labels_by_row in assigned.items():
         if scheme_id not in bundle.models:
             continue
         index = {leaf: j for j, leaf in enumerate(bundle.schemes[scheme_id].leaves)}
-        values_all = contributions[scheme_id]
-        for k, (i, t) in enumerate(zip(rows, where, strict=True)):
+        values = contributions[scheme_id]
+        best, second = _best_two(values, bounds)
+        for k, i in enumerate(rows):
             if not labels_by_row[i] or bounds[k] == bounds[k + 1]:
                 continue
-            values = values_all[bounds[k] : bounds[k + 1]]
-            offset = int(sentences.bounds[t])
             for label in labels_by_row[i]:
-                if label not in index:
+                j = index.get(label)
+                if j is None:
                     continue
-                j = index[label]
-                for best in _best_sentences(values[:, j], second_share):
-                    s, e = int(sentences.start[offset + best]), int(sentences.end[offset + best])
-                    out[i].append(Evidence(scheme_id, label, s, e, texts[i][s:e], float(values[best, j])))
+                top, runner = int(best[k, j]), int(second[k, j])
+                chosen = [top]
+                if runner >= 0:
+                    a, b = values[top, j], values[runner, j]
+                    if a > 0 and b > 0 and b >= second_share * a:
+                        chosen = sorted((top, runner))
+                for m in chosen:
+                    at = int(offsets[k]) + m - int(bounds[k])
+                    s, e = int(sentences.start[at]), int(sentences.end[at])
+                    out[i].append(Evidence(scheme_id, label, s, e, texts[i][s:e], float(values[m, j])))
     return out
 
 
-def _best_sentences(values: np.ndarray, second_share: float) -> list[int]:
-    order = np.argsort(-values, kind="stable")
-    chosen = [int(order[0])]
-    if len(order) > 1:
-        top, runner = values[order[0]], values[order[1]]
-        if top > 0 and runner > 0 and runner >= second_share * top:
-            chosen.append(int(order[1]))
-    return sorted(chosen) if len(chosen) > 1 else chosen
+def _best_two(values: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row's sentences (``bounds``) and each label, the index of the sentence with the
+    largest value and of the runner-up (-1 when the row has one sentence); ties go to the
+    earlier sentence. Rows x labels arrays, indexes into ``values``."""
+    n_rows, n_labels = len(bounds) - 1, values.shape[1]
+    best = np.full((n_rows, n_labels), -1, dtype=np.int64)
+    second = np.full((n_rows, n_labels), -1, dtype=np.int64)
+    sizes = np.diff(bounds)
+    filled = np.flatnonzero(sizes > 0)
+    if not len(filled) or not n_labels:
+        return best, second
+    starts = bounds[:-1][filled]
+    position = np.arange(len(values))[:, None]
+
+    def first_max(vals: np.ndarray) -> np.ndarray:
+        top = np.maximum.reduceat(vals, starts, axis=0)
+        hit = vals == np.repeat(top, sizes[filled], axis=0)
+        return np.minimum.reduceat(np.where(hit, position, len(vals)), starts, axis=0)
+
+    best[filled] = first_max(values)
+    rest = values.astype(np.float64, copy=True)
+    rest[best[filled], np.arange(n_labels)[None, :]] = -np.inf
+    runner = first_max(rest)
+    second[filled] = np.where(sizes[filled][:, None] > 1, runner, -1)
+    return best, second
 
 
 def format_evidence(items: Sequence[Evidence], *, max_chars: int = MAX_CHARS) -> str:

@@ -481,8 +481,10 @@ class _WordCounter:
             for word in term.split(" "):
                 key = key * self.base + word_ids[word]
             keys[k], columns[k] = key, column
-        order = np.argsort(keys)
-        self.keys, self.columns = keys[order], columns[order]
+        import pandas as pd
+
+        # A hash index: several times faster than a binary search for a batch of n-gram keys.
+        self.keys, self.columns = pd.Index(keys), columns
         self.word_ids, self.low, self.high = word_ids, low, high
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.sublinear = bool(vectorizer.sublinear_tf)
@@ -510,9 +512,8 @@ class _WordCounter:
                 part = ids[start + k]
                 ok &= part > 0  # an n-gram with an unknown word is not in the vocabulary
                 key = key * self.base + part
-            at = np.searchsorted(self.keys, key[ok])
-            at[at == len(self.keys)] = 0
-            found = self.keys[at] == key[ok]
+            at = self.keys.get_indexer(key[ok])
+            found = at >= 0
             rows.append(doc[start[ok][found]])
             cols.append(self.columns[at[found]])
         rows_ = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)

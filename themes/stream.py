@@ -13,8 +13,9 @@ every cell verbatim text, the same encodings (UTF-8, then Windows-1252), delimit
 and errors. So that an error is reported before any row is coded, the file is checked in one
 pass first (bytes, then CSV records), which also counts its rows for the progress bar.
 
-With ``jobs > 1`` chunks are coded in worker processes (loky: the model is sent once to each
-worker) while the main process reads and writes in file order.
+With ``jobs > 1`` chunks are coded in worker processes (loky; :func:`start_workers` can start
+them before the model is loaded, and each worker unpickles the model once) while the main
+process reads and writes in file order.
 """
 
 from __future__ import annotations
@@ -495,15 +496,44 @@ def add_report(report: CellReport, other: CellReport) -> None:
         setattr(report, f.name, getattr(report, f.name) + getattr(other, f.name))
 
 
-# Worker processes keep what they were given once, so each chunk sends only its rows.
+# Worker processes keep the model they were sent (by token), so each chunk sends only its rows
+# after the first; the pickled model travels as bytes and is unpickled once per worker.
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(bundle: Bundle, classify: ChunkFunction, tally: Tally | None) -> None:
-    _WORKER.update(bundle=bundle, classify=classify, tally=tally)
+def start_workers(jobs: int):  # noqa: ANN201 - a loky executor
+    """Start ``jobs`` worker processes now and have them import what coding needs.
+
+    Called before the model is loaded, so that the workers' start-up (libraries, spaCy's
+    tables) overlaps the main process's own loading and checking instead of following it.
+    """
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=jobs, initializer=_warm_worker, reuse=False)
+    for _ in range(jobs):
+        executor.submit(_ready)  # processes start on the first submissions
+    return executor
 
 
-def _code_in_worker(frame: pd.DataFrame, first: bool, as_csv: bool) -> CodedChunk:
+def _warm_worker() -> None:
+    from . import model  # noqa: F401 - scikit-learn, numpy, scipy
+    from .predict import classify_frame  # noqa: F401 - pandas
+    from .text import _lemma_lookup, blank_pipeline
+
+    blank_pipeline()
+    _lemma_lookup()
+
+
+def _ready() -> bool:
+    return True
+
+
+def _code_in_worker(token: str, sent: bytes, frame: pd.DataFrame, first: bool, as_csv: bool) -> CodedChunk:
+    if _WORKER.get("token") != token:
+        import pickle
+
+        bundle, classify, tally = pickle.loads(sent)  # noqa: S301 - bytes this process's parent pickled
+        _WORKER.update(token=token, bundle=bundle, classify=classify, tally=tally)
     return _code_chunk(
         _WORKER["bundle"], frame, classify=_WORKER["classify"], tally=_WORKER["tally"],
         first=first, as_csv=as_csv,
@@ -518,8 +548,10 @@ def code_chunks(
     tally: Tally | None = None,
     jobs: int = 1,
     as_csv: bool = True,
+    executor=None,  # noqa: ANN001 - from start_workers
 ) -> Iterator[CodedChunk]:
-    """Code frames in order, in this process or in ``jobs`` worker processes.
+    """Code frames in order, in this process or in ``jobs`` worker processes (``executor``, from
+    :func:`start_workers`, or new ones).
 
     At most ``2 * jobs`` chunks are in flight, so memory does not grow with the input.
     """
@@ -527,15 +559,27 @@ def code_chunks(
         for i, frame in enumerate(frames):
             yield _code_chunk(bundle, frame, classify=classify, tally=tally, first=i == 0, as_csv=as_csv)
         return
-    from joblib.externals.loky import get_reusable_executor
+    import pickle
+    import uuid
 
-    executor = get_reusable_executor(
-        max_workers=jobs, initializer=_init_worker, initargs=(bundle, classify, tally), reuse=False,
-    )
+    own = executor is None
+    if own:
+        executor = start_workers(jobs)
+    try:
+        sent = pickle.dumps((bundle, classify, tally), protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        # loky's own dependency (vendored by older joblib): it pickles a notebook's lambdas.
+        try:
+            import cloudpickle
+        except ImportError:  # pragma: no cover - joblib < 1.5
+            from joblib.externals import cloudpickle
+
+        sent = cloudpickle.dumps((bundle, classify, tally))
+    token = uuid.uuid4().hex
     pending: deque = deque()
     try:
         for i, frame in enumerate(frames):
-            pending.append(executor.submit(_code_in_worker, frame, i == 0, as_csv))
+            pending.append(executor.submit(_code_in_worker, token, sent, frame, i == 0, as_csv))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:
@@ -545,6 +589,8 @@ def code_chunks(
             future.cancel()
         executor.shutdown(wait=False, kill_workers=True)
         raise
+    if own:
+        executor.shutdown(wait=True)
 
 
 # -- writing as we go ----------------------------------------------------------------------------
@@ -646,6 +692,7 @@ def classify_file(
     *,
     chunk_size: int = DEFAULT_CHUNK_ROWS,
     jobs: int = 1,
+    executor=None,  # noqa: ANN001 - from start_workers
     progress: Progress | None = None,
     classify: ChunkFunction | None = None,
     tally: Tally | None = None,
@@ -679,7 +726,8 @@ def classify_file(
         sink = _CsvSink(tmp) if as_csv else _XlsxSink(tmp, wrap=wrap or _no_wrap)
         try:
             for coded in code_chunks(
-                bundle, iter(chunks), classify=classify, tally=tally, jobs=jobs, as_csv=as_csv
+                bundle, iter(chunks), classify=classify, tally=tally, jobs=jobs, as_csv=as_csv,
+                executor=executor,
             ):
                 sink.write(coded)
                 _tally(result, coded)

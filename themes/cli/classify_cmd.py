@@ -56,7 +56,7 @@ def classify(
         from ..data import check_output_path
         from ..errors import UsageError
         from ..predict import ReviewRule, classify_frame, id_column_of
-        from ..stream import classify_file, wrap_names
+        from ..stream import classify_file, start_workers, wrap_names
 
         if not keep_coded and (suggest or blank_values is not None or coded_column is not None):
             raise UsageError(
@@ -66,39 +66,46 @@ def classify(
             raise UsageError("--scheduler works with --engine dask: add --engine dask.")
         if engine is Engine.local:
             check_output_path(output, inputs=[input], overwrite=overwrite)
-        loaded = bundle_io.load(model or default_model())
-        rule = ReviewRule.from_manifest(loaded, margin=review_margin, min_words=min_words, max_words=max_words, min_known=min_known)
-        # One function codes one chunk of rows; the streamed and Dask engines apply it to every chunk.
-        tally = None
-        if keep_coded:
-            from ..coded import classify_keep_coded, parse_blank_values, split_by_coder
+        # Workers start first, so that their start-up overlaps loading the model here.
+        workers = start_workers(jobs) if engine is Engine.local and jobs > 1 else None
+        try:
+            loaded = bundle_io.load(model or default_model())
+            rule = ReviewRule.from_manifest(loaded, margin=review_margin, min_words=min_words, max_words=max_words, min_known=min_known)
+            # One function codes one chunk of rows; the streamed and Dask engines apply it to every chunk.
+            tally = None
+            if keep_coded:
+                from ..coded import classify_keep_coded, parse_blank_values, split_by_coder
 
-            per_chunk = partial(
-                classify_keep_coded, text_column=text_column, scores=scores, coded_column=coded_column,
-                blank_values=parse_blank_values(blank_values), suggest=suggest, rule=rule,
-                evidence=evidence,
-            )
-            tally = split_by_coder
-        else:
-            per_chunk = partial(classify_frame, text_column=text_column, scores=scores, rule=rule, evidence=evidence)
-        if redact:
-            from ..redact import RedactingClassifier
-
-            per_chunk = RedactingClassifier(per_chunk, text_column=text_column)
-        if engine is Engine.dask:
-            from ..dask_engine import classify_partitions
-
-            result = classify_partitions(
-                loaded, input, output, classify=per_chunk, tally=tally, scheduler=scheduler,
-                jobs=jobs, overwrite=overwrite, check=lambda frame: id_column_of(frame, id_column),
-            )
-        else:
-            with progress_bar() as progress:
-                result = classify_file(
-                    loaded, input, output, chunk_size=chunk_size, jobs=jobs, progress=progress,
-                    classify=per_chunk, tally=tally, sheet=sheet, wrap=wrap_names(WRAPPED),
-                    check=lambda frame: id_column_of(frame, id_column),
+                per_chunk = partial(
+                    classify_keep_coded, text_column=text_column, scores=scores, coded_column=coded_column,
+                    blank_values=parse_blank_values(blank_values), suggest=suggest, rule=rule,
+                    evidence=evidence,
                 )
+                tally = split_by_coder
+            else:
+                per_chunk = partial(classify_frame, text_column=text_column, scores=scores, rule=rule, evidence=evidence)
+            if redact:
+                from ..redact import RedactingClassifier
+
+                per_chunk = RedactingClassifier(per_chunk, text_column=text_column)
+            if engine is Engine.dask:
+                from ..dask_engine import classify_partitions
+
+                result = classify_partitions(
+                    loaded, input, output, classify=per_chunk, tally=tally, scheduler=scheduler,
+                    jobs=jobs, overwrite=overwrite, check=lambda frame: id_column_of(frame, id_column),
+                )
+            else:
+                with progress_bar() as progress:
+                    result = classify_file(
+                        loaded, input, output, chunk_size=chunk_size, jobs=jobs, executor=workers, progress=progress,
+                        classify=per_chunk, tally=tally, sheet=sheet, wrap=wrap_names(WRAPPED),
+                        check=lambda frame: id_column_of(frame, id_column),
+                    )
+        finally:
+            if workers is not None:
+                # Stopped here whether coding finished, failed or never began (a bad model or file).
+                workers.shutdown(wait=False, kill_workers=True)
         say(f"Coded {result.rows} complaints with {loaded.name}; {result.flagged} flagged for review. Wrote {output}.")
         if keep_coded:
             counts = result.counts
