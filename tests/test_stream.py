@@ -306,8 +306,8 @@ def test_sigterm_stops_like_ctrl_c():
 
 
 def test_early_workers_get_the_model_once_and_a_lambda_still_travels(loaded, tmp_path):
-    """Workers started before the model (as the CLI does) code the same bytes; a chunk
-    function that plain pickle refuses (a notebook lambda) goes by cloudpickle."""
+    """Workers started before the model (as the CLI does) code the same bytes, and a chunk
+    function written in a notebook (a lambda) reaches them too."""
     source = export(tmp_path / "in.csv")
     whole_file(loaded, source, tmp_path / "whole.csv", evidence=False)
     workers = stream.start_workers(2)

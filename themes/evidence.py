@@ -117,23 +117,32 @@ def find_evidence(
         index = {leaf: j for j, leaf in enumerate(bundle.schemes[scheme_id].leaves)}
         values = contributions[scheme_id]
         best, second = _best_two(values, bounds)
+        if not len(best):
+            continue
+        # Everything per (row, label) as arrays first; the loop below only picks from lists.
+        columns = np.arange(values.shape[1])[None, :]
+        top = values[np.maximum(best, 0), columns]
+        runner = values[np.maximum(second, 0), columns]
+        both = (second >= 0) & (top > 0) & (runner > 0) & (runner >= second_share * top)
+        shift = (offsets - bounds[:-1])[:, None]  # from contribution rows to sentence indexes
+        best_at, second_at = (best + shift).tolist(), (second + shift).tolist()
+        top, runner, both = top.tolist(), runner.tolist(), both.tolist()
+        starts, ends = sentences.start.tolist(), sentences.end.tolist()
         for k, i in enumerate(rows):
             if not labels_by_row[i] or bounds[k] == bounds[k + 1]:
                 continue
+            text = texts[i]
             for label in labels_by_row[i]:
                 j = index.get(label)
                 if j is None:
                     continue
-                top, runner = int(best[k, j]), int(second[k, j])
-                chosen = [top]
-                if runner >= 0:
-                    a, b = values[top, j], values[runner, j]
-                    if a > 0 and b > 0 and b >= second_share * a:
-                        chosen = sorted((top, runner))
-                for m in chosen:
-                    at = int(offsets[k]) + m - int(bounds[k])
-                    s, e = int(sentences.start[at]), int(sentences.end[at])
-                    out[i].append(Evidence(scheme_id, label, s, e, texts[i][s:e], float(values[m, j])))
+                picks = [(best_at[k][j], top[k][j])]
+                if both[k][j]:
+                    picks.append((second_at[k][j], runner[k][j]))
+                    picks.sort()
+                for at, value in picks:
+                    s, e = starts[at], ends[at]
+                    out[i].append(Evidence(scheme_id, label, s, e, text[s:e], value))
     return out
 
 

@@ -146,20 +146,15 @@ def _decide(preds: Predictions, rule: ReviewRule) -> None:
         t = preds.thresholds[scheme_id]
         leaves = preds.schemes[scheme_id].leaves
         passed = p >= t
-        order = np.argsort(-p, axis=1, kind="stable")
-        preds.assigned[scheme_id] = [
-            [leaves[j] for j in order[i] if passed[i, j]] for i in range(n)
-        ]
+        preds.assigned[scheme_id] = _passed_labels(p, passed, leaves)
         certainty = np.where(passed, p, 1.0 - p)
-        confidence = np.minimum(confidence, certainty.min(axis=1))
-        near = np.abs(p - t) < rule.margin
-        for i in range(n):
-            if preds.empty[i]:
-                continue
-            if not passed[i].any() and scheme_id in rule.empty_schemes:
-                reasons[i].append(f"no {scheme_id} label passed")
-            if near[i].any():
-                reasons[i].append(f"{scheme_id} label near threshold")
+        confidence = np.minimum(confidence, certainty.min(axis=1)) if p.shape[1] else confidence
+        near = (np.abs(p - t) < rule.margin).any(axis=1) & ~preds.empty
+        none = ~passed.any(axis=1) & ~preds.empty if scheme_id in rule.empty_schemes else np.zeros(n, bool)
+        for i in np.flatnonzero(none).tolist():
+            reasons[i].append(f"no {scheme_id} label passed")
+        for i in np.flatnonzero(near).tolist():
+            reasons[i].append(f"{scheme_id} label near threshold")
     for i in range(n):
         if preds.empty[i]:
             reasons[i] = ["empty text"]
@@ -174,6 +169,20 @@ def _decide(preds: Predictions, rule: ReviewRule) -> None:
     preds.confidence = np.round(confidence, 3)
     preds.review_reason = ["; ".join(r) for r in reasons]
     preds.needs_review = np.array([bool(r) for r in reasons])
+
+
+def _passed_labels(p: np.ndarray, passed: np.ndarray, leaves: Sequence[str]) -> list[list[str]]:
+    """Each row's labels that passed, most probable first (ties in label order)."""
+    order = np.argsort(-p, axis=1, kind="stable")
+    hits = np.take_along_axis(passed, order, axis=1)
+    rows, ranks = np.nonzero(hits)
+    names = np.asarray(leaves, dtype=object)[order[rows, ranks]].tolist()
+    ends = np.cumsum(hits.sum(axis=1)).tolist()
+    out, start = [], 0
+    for end in ends:
+        out.append(names[start:end])
+        start = end
+    return out
 
 
 def category_column(scheme: Scheme) -> str:

@@ -496,8 +496,7 @@ def add_report(report: CellReport, other: CellReport) -> None:
         setattr(report, f.name, getattr(report, f.name) + getattr(other, f.name))
 
 
-# Worker processes keep the model they were sent (by token), so each chunk sends only its rows
-# after the first; the pickled model travels as bytes and is unpickled once per worker.
+# What each worker process keeps of the model it was sent, by token.
 _WORKER: dict[str, object] = {}
 
 
@@ -528,11 +527,11 @@ def _ready() -> bool:
     return True
 
 
-def _code_in_worker(token: str, sent: bytes, frame: pd.DataFrame, first: bool, as_csv: bool) -> CodedChunk:
+def _code_in_worker(token: str, model: tuple, frame: pd.DataFrame, first: bool, as_csv: bool) -> CodedChunk:
+    # Every task carries the model (loky pickles it: cheap next to coding a chunk), but a worker
+    # keeps the first copy it got, whose feature tables it has already built.
     if _WORKER.get("token") != token:
-        import pickle
-
-        bundle, classify, tally = pickle.loads(sent)  # noqa: S301 - bytes this process's parent pickled
+        bundle, classify, tally = model
         _WORKER.update(token=token, bundle=bundle, classify=classify, tally=tally)
     return _code_chunk(
         _WORKER["bundle"], frame, classify=_WORKER["classify"], tally=_WORKER["tally"],
@@ -559,27 +558,17 @@ def code_chunks(
         for i, frame in enumerate(frames):
             yield _code_chunk(bundle, frame, classify=classify, tally=tally, first=i == 0, as_csv=as_csv)
         return
-    import pickle
     import uuid
 
     own = executor is None
     if own:
         executor = start_workers(jobs)
-    try:
-        sent = pickle.dumps((bundle, classify, tally), protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        # loky's own dependency (vendored by older joblib): it pickles a notebook's lambdas.
-        try:
-            import cloudpickle
-        except ImportError:  # pragma: no cover - joblib < 1.5
-            from joblib.externals import cloudpickle
-
-        sent = cloudpickle.dumps((bundle, classify, tally))
+    model = (bundle, classify, tally)
     token = uuid.uuid4().hex
     pending: deque = deque()
     try:
         for i, frame in enumerate(frames):
-            pending.append(executor.submit(_code_in_worker, token, sent, frame, i == 0, as_csv))
+            pending.append(executor.submit(_code_in_worker, token, model, frame, i == 0, as_csv))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

@@ -194,8 +194,10 @@ def spacy_arrays(
     table = (
         np.concatenate(tables).reshape(-1, len(attrs)) if lengths.sum() else np.zeros((0, len(attrs)), dtype=np.uint64)
     )
-    keys, inverse = np.unique(table[:, 0], return_inverse=True)
-    inverse = inverse.ravel()
+    import pandas as pd
+
+    # A hash factorisation: several times faster than np.unique's sort on a chunk's tokens.
+    inverse, keys = pd.factorize(table[:, 0])
     strings, cache, kinds = nlp.vocab.strings, _WORD_CACHE, _KINDS
     vocab: dict[str, int] = {}
     key_word = np.empty(len(keys), dtype=np.int64)

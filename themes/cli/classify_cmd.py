@@ -104,8 +104,9 @@ def classify(
                     )
         finally:
             if workers is not None:
-                # Stopped here whether coding finished, failed or never began (a bad model or file).
-                workers.shutdown(wait=False, kill_workers=True)
+                # Stopped here whether coding finished, failed or never began (a bad model or
+                # file). Waiting, not killing: killing workers still starting up trips loky.
+                workers.shutdown(wait=True)
         say(f"Coded {result.rows} complaints with {loaded.name}; {result.flagged} flagged for review. Wrote {output}.")
         if keep_coded:
             counts = result.counts
