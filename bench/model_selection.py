@@ -33,7 +33,7 @@ CONFIGS = {
     "ridge, regex words": {"tokenizer": "regex", "char_ngrams": None},
     "ridge, regex words + chars": {"tokenizer": "regex", "char_ngrams": (2, 5)},
     "ridge, spacy words, alpha 0.5": {"char_ngrams": None, "alpha": 0.5},
-    "ridge, spacy words, alpha 2": {"char_ngrams": None, "alpha": 2.0},
+    # The default is alpha 2: "ridge, spacy words".
     "ridge, spacy words 1-3": {"char_ngrams": None, "word_ngrams": (1, 3)},
     "ridge, spacy words, alpha 1": {"char_ngrams": None, "alpha": 1.0},
     "ridge, spacy words, alpha 4": {"char_ngrams": None, "alpha": 4.0},
