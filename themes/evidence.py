@@ -117,32 +117,41 @@ def find_evidence(
         index = {leaf: j for j, leaf in enumerate(bundle.schemes[scheme_id].leaves)}
         values = contributions[scheme_id]
         best, second = _best_two(values, bounds)
-        if not len(best):
+        # The (row, label) pairs that need evidence, then everything about them as arrays.
+        pairs = [
+            (k, index[label], label)
+            for k, i in enumerate(rows) if bounds[k] < bounds[k + 1]
+            for label in labels_by_row[i] if label in index
+        ]
+        if not pairs:
             continue
-        # Everything per (row, label) as arrays first; the loop below only picks from lists.
-        columns = np.arange(values.shape[1])[None, :]
-        top = values[np.maximum(best, 0), columns]
-        runner = values[np.maximum(second, 0), columns]
-        both = (second >= 0) & (top > 0) & (runner > 0) & (runner >= second_share * top)
-        shift = (offsets - bounds[:-1])[:, None]  # from contribution rows to sentence indexes
-        best_at, second_at = (best + shift).tolist(), (second + shift).tolist()
-        top, runner, both = top.tolist(), runner.tolist(), both.tolist()
-        starts, ends = sentences.start.tolist(), sentences.end.tolist()
-        for k, i in enumerate(rows):
-            if not labels_by_row[i] or bounds[k] == bounds[k + 1]:
-                continue
+        k_of = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        j_of = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
+        top_at, runner_at = best[k_of, j_of], second[k_of, j_of]
+        top = values[top_at, j_of]
+        runner = np.where(runner_at >= 0, values[np.maximum(runner_at, 0), j_of], 0.0)
+        both = (runner_at >= 0) & (top > 0) & (runner > 0) & (runner >= second_share * top)
+        shift = offsets[k_of] - bounds[:-1][k_of]  # contribution rows to sentence indexes
+        starts, ends = sentences.start, sentences.end
+        first_at, second_at = top_at + shift, runner_at + shift
+        columns = zip(
+            k_of.tolist(), (p[2] for p in pairs), first_at.tolist(), second_at.tolist(),
+            top.tolist(), runner.tolist(), both.tolist(), starts[first_at].tolist(), ends[first_at].tolist(),
+            strict=True,
+        )
+        second_spans = {
+            n: (int(starts[second_at[n]]), int(ends[second_at[n]])) for n in np.flatnonzero(both).tolist()
+        }
+        for n, (k, label, a, b, va, vb, two, s, e) in enumerate(columns):
+            i = rows[k]
             text = texts[i]
-            for label in labels_by_row[i]:
-                j = index.get(label)
-                if j is None:
-                    continue
-                picks = [(best_at[k][j], top[k][j])]
-                if both[k][j]:
-                    picks.append((second_at[k][j], runner[k][j]))
-                    picks.sort()
-                for at, value in picks:
-                    s, e = starts[at], ends[at]
-                    out[i].append(Evidence(scheme_id, label, s, e, text[s:e], value))
+            first = Evidence(scheme_id, label, s, e, text[s:e], va)
+            if not two:
+                out[i].append(first)
+                continue
+            s2, e2 = second_spans[n]
+            other = Evidence(scheme_id, label, s2, e2, text[s2:e2], vb)
+            out[i].extend((first, other) if a < b else (other, first))
     return out
 
 

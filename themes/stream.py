@@ -13,9 +13,9 @@ every cell verbatim text, the same encodings (UTF-8, then Windows-1252), delimit
 and errors. So that an error is reported before any row is coded, the file is checked in one
 pass first (bytes, then CSV records), which also counts its rows for the progress bar.
 
-With ``jobs > 1`` chunks are coded in worker processes (loky; :func:`start_workers` can start
-them before the model is loaded, and each worker unpickles the model once) while the main
-process reads and writes in file order.
+With ``jobs > 1`` chunks are coded by this process and ``jobs - 1`` worker processes (loky;
+:func:`start_workers` can start them before the model is loaded, and each keeps the first copy
+of the model it is sent), while this process also reads and writes in file order.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import csv
 import io
 import itertools
 from collections import deque
+from concurrent.futures import Future
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -547,12 +548,14 @@ def code_chunks(
     tally: Tally | None = None,
     jobs: int = 1,
     as_csv: bool = True,
-    executor=None,  # noqa: ANN001 - from start_workers
+    executor=None,  # noqa: ANN001 - from start_workers(jobs - 1)
 ) -> Iterator[CodedChunk]:
-    """Code frames in order, in this process or in ``jobs`` worker processes (``executor``, from
-    :func:`start_workers`, or new ones).
+    """Code frames in order with ``jobs`` processes: this one and ``jobs - 1`` workers
+    (``executor``, from :func:`start_workers`, or new ones).
 
-    At most ``2 * jobs`` chunks are in flight, so memory does not grow with the input.
+    This process has the model loaded already and would otherwise only wait, so it codes a
+    chunk itself whenever the workers have two queued each; while they start up it codes
+    everything. At most ``4 * jobs`` chunks are held, so memory does not grow with the input.
     """
     if jobs <= 1:
         for i, frame in enumerate(frames):
@@ -562,24 +565,33 @@ def code_chunks(
 
     own = executor is None
     if own:
-        executor = start_workers(jobs)
+        executor = start_workers(jobs - 1)
     model = (bundle, classify, tally)
     token = uuid.uuid4().hex
-    pending: deque = deque()
+    held: deque = deque()  # in file order: a future, or a chunk this process coded
     try:
         for i, frame in enumerate(frames):
-            pending.append(executor.submit(_code_in_worker, token, model, frame, i == 0, as_csv))
-            if len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+            queued = sum(1 for item in held if isinstance(item, Future) and not item.done())
+            if queued < 2 * (jobs - 1):
+                held.append(executor.submit(_code_in_worker, token, model, frame, i == 0, as_csv))
+            else:
+                held.append(_code_chunk(bundle, frame, classify=classify, tally=tally, first=i == 0, as_csv=as_csv))
+            while held and (len(held) >= 4 * jobs or not isinstance(held[0], Future) or held[0].done()):
+                yield _result(held.popleft())
+        while held:
+            yield _result(held.popleft())
     except BaseException:
-        for future in pending:
-            future.cancel()
+        for item in held:
+            if isinstance(item, Future):
+                item.cancel()
         executor.shutdown(wait=False, kill_workers=True)
         raise
     if own:
         executor.shutdown(wait=True)
+
+
+def _result(item: Future | CodedChunk) -> CodedChunk:
+    return item.result() if isinstance(item, Future) else item
 
 
 # -- writing as we go ----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def classify(
     min_words: Annotated[int | None, typer.Option(help="Review rule: flag texts with fewer words (default: the bundle's, 4).", min=0)] = None,
     max_words: Annotated[int | None, typer.Option(help="Review rule: flag texts with more words (default: the bundle's, 1500).", min=1)] = None,
     min_known: Annotated[float | None, typer.Option(help="Review rule: flag texts where a smaller share of distinct words is in the training vocabulary (default: the bundle's, 0.6).", min=0.0, max=1.0)] = None,
-    jobs: Annotated[int, typer.Option(help="CPU cores to code with (worker processes; with --engine dask, local workers).", min=1)] = 1,
+    jobs: Annotated[int, typer.Option(help="CPU cores to code with: this process and N-1 worker processes (with --engine dask, N local workers).", min=1)] = 1,
     chunk_size: Annotated[int, typer.Option(help="Rows read, coded and written at a time: memory stays bounded whatever the file size.", min=1)] = 5000,
     engine: Annotated[Engine, typer.Option(help="'local' streams the file on this machine; 'dask' codes partitions on a Dask cluster (pip install 'themes[dask]'): input a CSV, a folder of CSV parts or Parquet; --out a .csv, a folder for CSV parts, or a .parquet folder.")] = Engine.local,
     scheduler: Annotated[str | None, typer.Option(help="With --engine dask: the scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster of --jobs workers).")] = None,
@@ -67,7 +67,8 @@ def classify(
         if engine is Engine.local:
             check_output_path(output, inputs=[input], overwrite=overwrite)
         # Workers start first, so that their start-up overlaps loading the model here.
-        workers = start_workers(jobs) if engine is Engine.local and jobs > 1 else None
+        # --jobs N means N processes coding: this one and N - 1 workers.
+        workers = start_workers(jobs - 1) if engine is Engine.local and jobs > 1 else None
         try:
             loaded = bundle_io.load(model or default_model())
             rule = ReviewRule.from_manifest(loaded, margin=review_margin, min_words=min_words, max_words=max_words, min_known=min_known)
