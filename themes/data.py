@@ -627,8 +627,15 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # DEL, and lone surrogates, which no file encoding can hold.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-# Anything safe_cell might change in a text: a quick screen so that most cells skip it.
-_ATTENTION = re.compile(_CONTROL.pattern + "|^[ \n]*[=+\-@\t\r]")
+
+
+def _needs_care(value: str) -> bool:
+    """Whether safe_cell might change this text: a quick screen so that most cells skip it.
+
+    A character-class scan and a look at the start, rather than one regex with an anchored
+    branch, which the engine would try at every position of a long complaint (3x slower).
+    """
+    return bool(_CONTROL.search(value)) or value.lstrip(" \n").startswith(FORMULA_START)
 
 
 @dataclass
@@ -694,7 +701,7 @@ def safe_frame(frame: pd.DataFrame, report: CellReport | None = None) -> pd.Data
         values = column.astype(object).tolist()
         for i, value in enumerate(values):
             # Plain short text that needs nothing is most cells: leave it without a call.
-            if type(value) is not str or len(value) > EXCEL_CELL_LIMIT or _ATTENTION.search(value):
+            if type(value) is not str or len(value) > EXCEL_CELL_LIMIT or _needs_care(value):
                 values[i] = safe_cell(value, report)
         out.isetitem(j, pd.Series(values, index=column.index, dtype=object))
     return out
