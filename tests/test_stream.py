@@ -191,6 +191,17 @@ def test_two_worker_processes_write_the_same_bytes(loaded, tmp_path):
     assert (tmp_path / "jobs.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
 
+def test_the_last_chunks_are_cut_smaller_when_processes_share_the_work():
+    frame = pd.DataFrame({"text": [f"t{i}" for i in range(23)]})
+    chunks = [frame.iloc[i : i + 4] for i in range(0, 23, 4)]
+    sizes = lambda jobs: [len(f) for f in stream.tapered(iter(chunks), rows=23, chunk_size=4, jobs=jobs)]
+    assert sizes(1) == [4, 4, 4, 4, 4, 3]
+    # 2 jobs: the last 2 * 2 * 4 = 16 rows (chunks starting at row 7 or later) go a row at a time.
+    assert sizes(2) == [4, 4] + [1] * 15
+    pieces = list(stream.tapered(iter(chunks), rows=23, chunk_size=4, jobs=2))
+    assert pd.concat(pieces).equals(frame)
+
+
 def test_workbook_output_matches_write_workbook(loaded, tmp_path):
     from openpyxl import load_workbook
 

@@ -44,4 +44,9 @@ app.command("redact")(redact_cmd.redact)
 
 
 def main() -> None:
-    app()
+    import gc
+
+    try:
+        app()
+    finally:
+        gc.freeze()

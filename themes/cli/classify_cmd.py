@@ -50,6 +50,7 @@ def classify(
       themes classify training_data/examples/uncoded_complaints.csv --out coded.xlsx
     """
     with reported(), stop_on_sigterm():
+        import gc
         from functools import partial
 
         from .. import bundle as bundle_io
@@ -71,6 +72,9 @@ def classify(
         workers = start_workers(jobs - 1) if engine is Engine.local and jobs > 1 else None
         try:
             loaded = bundle_io.load(model or default_model())
+            # The model's millions of objects live until exit: out of the cyclic collector's
+            # sight, collections during coding (and the final one at exit) stop walking them.
+            gc.freeze()
             rule = ReviewRule.from_manifest(loaded, margin=review_margin, min_words=min_words, max_words=max_words, min_known=min_known)
             # One function codes one chunk of rows; the streamed and Dask engines apply it to every chunk.
             tally = None
