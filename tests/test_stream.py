@@ -332,6 +332,54 @@ def test_early_workers_get_the_model_once_and_a_lambda_still_travels(loaded, tmp
     assert (tmp_path / "early.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
 
+class TwoWorkers:
+    """An executor whose two 'workers' take tasks in turn, each with its own remembered model."""
+
+    def __init__(self):
+        self.memories = [{}, {}]
+        self.turn = 0
+        self.handed_back = 0
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        memory = self.memories[self.turn % 2]
+        self.turn += 1
+        saved = dict(stream._WORKER)
+        stream._WORKER.clear()
+        stream._WORKER.update(memory)
+        try:
+            value = fn(*args)
+        finally:
+            memory.clear()
+            memory.update(stream._WORKER)
+            stream._WORKER.clear()
+            stream._WORKER.update(saved)
+        self.handed_back += value[1] is None
+        future = Future()
+        future.set_result(value)
+        return future
+
+    def shutdown(self, **options):
+        pass
+
+
+def test_workers_not_sent_the_model_hand_their_chunks_back(loaded, tmp_path, monkeypatch):
+    """Only the first task per worker carries the model; a worker without it codes nothing,
+    this process codes that chunk, and the model goes with the next task."""
+    monkeypatch.setattr(stream.gc, "freeze", lambda: None)
+    source = export(tmp_path / "in.csv")
+    whole_file(loaded, source, tmp_path / "whole.csv", evidence=False)
+    executor = TwoWorkers()
+    stream.classify_file(
+        loaded, source, tmp_path / "streamed.csv", chunk_size=2, jobs=2, executor=executor,
+        classify=partial(classify_frame, evidence=False),
+    )
+    assert (tmp_path / "streamed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert executor.handed_back >= 1
+    assert all(memory.get("bundle") is loaded for memory in executor.memories)
+
+
 def test_a_bad_model_with_two_jobs_stops_the_workers(runner, tmp_path):
     import psutil
 

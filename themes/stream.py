@@ -529,17 +529,33 @@ def _ready() -> bool:
     return True
 
 
-def _code_in_worker(token: str, model: tuple, frame: pd.DataFrame, first: bool, as_csv: bool) -> CodedChunk:
-    # Every task carries the model (loky pickles it: cheap next to coding a chunk), but a worker
-    # keeps the first copy it got, whose feature tables it has already built.
+def _code_in_worker(
+    token: str, model: tuple | None, frame: pd.DataFrame, first: bool, as_csv: bool
+) -> tuple[bool, CodedChunk | None]:
+    """Code a chunk with the model of run ``token``: (whether this task installed the model,
+    the coded chunk or None if this worker has not been sent the model)."""
+    installed = False
     if _WORKER.get("token") != token:
+        if model is None:
+            return False, None
         bundle, classify, tally = model
         _WORKER.update(token=token, bundle=bundle, classify=classify, tally=tally)
         gc.freeze()  # as in `themes classify`: the collector stops walking the model
-    return _code_chunk(
+        installed = True
+    coded = _code_chunk(
         _WORKER["bundle"], frame, classify=_WORKER["classify"], tally=_WORKER["tally"],
         first=first, as_csv=as_csv,
     )
+    return installed, coded
+
+
+@dataclass
+class _Sent:
+    """A chunk given to a worker, kept so that this process can code it if the worker has no model."""
+
+    future: Future
+    frame: pd.DataFrame
+    first: bool
 
 
 def code_chunks(
@@ -570,22 +586,41 @@ def code_chunks(
         executor = start_workers(jobs - 1)
     model = (bundle, classify, tally)
     token = uuid.uuid4().hex
-    held: deque = deque()  # in file order: a future, or a chunk this process coded
+    # Pickling the 7 MB model costs each side about 30 ms a task, so tasks carry it only until
+    # every worker says it has it. Which worker takes a task is loky's choice: a worker given
+    # none (one restarted, say) hands its chunk back to be coded here, and the model travels
+    # again.
+    installed = 0
+    held: deque = deque()  # in file order: a _Sent, or a chunk this process coded
+
+    def result(item: _Sent | CodedChunk) -> CodedChunk:
+        nonlocal installed
+        if isinstance(item, CodedChunk):
+            return item
+        new, coded = item.future.result()
+        installed += new
+        if coded is None:
+            installed -= 1
+            coded = _code_chunk(bundle, item.frame, classify=classify, tally=tally, first=item.first, as_csv=as_csv)
+        return coded
+
     try:
         for i, frame in enumerate(frames):
-            queued = sum(1 for item in held if isinstance(item, Future) and not item.done())
+            queued = sum(1 for item in held if isinstance(item, _Sent) and not item.future.done())
             if queued < 2 * (jobs - 1):
-                held.append(executor.submit(_code_in_worker, token, model, frame, i == 0, as_csv))
+                sent = model if installed < jobs - 1 else None
+                future = executor.submit(_code_in_worker, token, sent, frame, i == 0, as_csv)
+                held.append(_Sent(future, frame, i == 0))
             else:
                 held.append(_code_chunk(bundle, frame, classify=classify, tally=tally, first=i == 0, as_csv=as_csv))
-            while held and (len(held) >= 4 * jobs or not isinstance(held[0], Future) or held[0].done()):
-                yield _result(held.popleft())
+            while held and (len(held) >= 4 * jobs or not isinstance(held[0], _Sent) or held[0].future.done()):
+                yield result(held.popleft())
         while held:
-            yield _result(held.popleft())
+            yield result(held.popleft())
     except BaseException:
         for item in held:
-            if isinstance(item, Future):
-                item.cancel()
+            if isinstance(item, _Sent):
+                item.future.cancel()
         executor.shutdown(wait=False, kill_workers=True)
         raise
     if own:
@@ -610,10 +645,6 @@ def tapered(frames: Iterator[pd.DataFrame], *, rows: int, chunk_size: int, jobs:
             continue
         for start in range(0, len(frame), piece):
             yield frame.iloc[start : start + piece]
-
-
-def _result(item: Future | CodedChunk) -> CodedChunk:
-    return item.result() if isinstance(item, Future) else item
 
 
 # -- writing as we go ----------------------------------------------------------------------------
