@@ -40,7 +40,11 @@ def test_manifest_records_what_matters(small_bundle):
     assert manifest["seed"] == 1
     assert set(manifest["schemes"]) == {"causes", "pillars"}
     assert "labels" in manifest["metrics"]["cross_validated"]["causes"]
-    assert (small_bundle / "MODEL_CARD.md").read_text().startswith("# Model card")
+    card = (small_bundle / "MODEL_CARD.md").read_text()
+    assert card.startswith("# Model card")
+    # The card lists the settings the solver uses: a ridge model has alpha, not C.
+    assert manifest["params"]["solver"] == "ridge"
+    assert "alpha = " in card and "class_weight" not in card and "\nC = " not in card
 
 
 def test_flipped_byte_is_refused_naming_the_file(copy):

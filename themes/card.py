@@ -41,7 +41,7 @@ def render(bundle: Bundle) -> str:
         _method(m["params"]),
         "",
         "```",
-        *(f"{k} = {v}" for k, v in sorted(m["params"].items()) if k != "labels"),
+        *(f"{k} = {v}" for k, v in sorted(m["params"].items()) if k not in _unused(m["params"])),
         "```",
         "",
     ]
@@ -130,6 +130,13 @@ def _why(row: dict) -> str:
     else:
         reason = "both missed and over-called: its boundary with neighbouring labels is blurred"
     return f"{reason} (precision {row['precision']:.2f}, recall {row['recall']:.2f})"
+
+
+def _unused(params: dict) -> set[str]:
+    """Settings the card leaves out: label names (listed elsewhere) and the other solver's."""
+    if params.get("solver", "logistic") == "ridge":
+        return {"labels", "C", "class_weight"}
+    return {"labels", "alpha"}
 
 
 def _method(params: dict) -> str:
