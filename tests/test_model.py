@@ -38,6 +38,25 @@ def test_same_seed_same_predictions(data):
     np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
 
 
+def test_threshold_raise_moves_every_threshold_and_nothing_else(data):
+    texts, y, scheme = data
+    plain = ThemeClassifier(labels=scheme.leaves, char_ngrams=None, cv=3, threshold_raise=0.0).fit(texts, y)
+    raised = ThemeClassifier(labels=scheme.leaves, char_ngrams=None, cv=3, threshold_raise=0.05).fit(texts, y)
+    np.testing.assert_allclose(raised.thresholds_, np.minimum(plain.thresholds_ + 0.05, 1.0))
+    np.testing.assert_array_equal(raised.predict_proba(texts[:20]), plain.predict_proba(texts[:20]))
+    assert raised.predict(texts).sum() <= plain.predict(texts).sum()
+
+
+def test_a_model_saved_before_the_raise_loads_without_one(data):
+    texts, y, scheme = data
+    model = ThemeClassifier(labels=scheme.leaves, char_ngrams=None, cv=2).fit(texts[:60], y[:60])
+    state = model.__getstate__()
+    del state["threshold_raise"]
+    old = ThemeClassifier.__new__(ThemeClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["threshold_raise"] == 0.0
+
+
 def test_unknown_cells_are_left_out_of_that_label(data):
     texts, y, scheme = data
     masked = y.copy()

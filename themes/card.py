@@ -155,10 +155,15 @@ def _method(params: dict) -> str:
         " Scores are calibrated per label (Platt scaling on the out-of-fold scores)."
         if params.get("calibrate", False) else ""
     )
+    raised = (
+        f" Every threshold is then raised by {params['threshold_raise']}, as writing unlike the "
+        "training data's scores lower (`bench/decision_rules.py`)."
+        if params.get("threshold_raise") else ""
+    )
     return (
         f"TF-IDF features of {words}{chars}, words in fewer than {params['min_df']} complaints "
         f"dropped; {learner}; per-label thresholds chosen to maximise F1 on out-of-fold scores "
-        f"({params['cv']} multi-label stratified folds of the training data only).{calibrated} "
+        f"({params['cv']} multi-label stratified folds of the training data only).{calibrated}{raised} "
         "Rows where no label passes get none and are flagged for review. The configuration was "
         "chosen by leave-one-batch-out cross-validation (`bench/model_selection.py`). Parameters:"
     )

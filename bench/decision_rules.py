@@ -1,0 +1,103 @@
+"""Which rule should turn label scores into codes? Compared leave-one-batch-out.
+
+Usage: python bench/decision_rules.py
+
+Scores come from the default configuration without its threshold raise, trained once per batch
+left out (as in bench/model_selection.py; the held-out file is not used). Each rule then decides
+codes from the same scores, so rules differ only in the deciding:
+
+- ``per-label thresholds``: each label's own threshold, tuned for that label's F1;
+- ``thresholds +d``: every threshold raised by d (+0.05 is ThemeClassifier's default since
+  this comparison: ``threshold_raise``);
+- ``thresholds for micro-F1``: thresholds tuned together for micro-F1 on the out-of-fold scores
+  of the training part;
+- ``top k``: at most k labels a complaint, the highest score/threshold ratios;
+- ``within r of the best``: labels whose score/threshold ratio is at least r times the best.
+
+Writers of training data code more reasons per complaint than many coders do, and a model that
+calls more labels than its coders loses precision on their complaints. Prints the figures and
+labels per complaint, gold and decided; saves bench/results/decision_rules.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model_selection import batches, micro_thresholds  # noqa: E402
+
+from themes.evaluate import compare  # noqa: E402
+from themes.model import ThemeClassifier  # noqa: E402
+from themes.scheme import load  # noqa: E402
+from _results import save  # noqa: E402
+
+SHIFTS = (0.02, 0.05, 0.08)
+TOP_K = (2, 3, 4)
+WITHIN = (0.7, 0.8, 0.9)
+
+
+def scores(data, scheme):  # noqa: ANN001, ANN201
+    """Leave-one-batch-out probabilities, with each fold's thresholds and micro-F1 thresholds."""
+    y = scheme.target_matrix(data[scheme.id].tolist())
+    proba = np.zeros(y.shape)
+    thresholds = np.zeros(y.shape)
+    micro = np.zeros(y.shape)
+    for held in sorted(data.batch.unique()):
+        test = (data.batch == held).to_numpy()
+        model = ThemeClassifier(labels=scheme.leaves, random_state=0, char_ngrams=None, threshold_raise=0.0)
+        model.fit(data.text[~test].tolist(), y[~test])
+        proba[test] = model.predict_proba(data.text[test].tolist())
+        thresholds[test] = model.thresholds_
+        micro[test] = micro_thresholds(model.oof_proba_, y[~test], model.thresholds_)
+    return y, proba, thresholds, micro
+
+
+def rules(proba: np.ndarray, thresholds: np.ndarray, micro: np.ndarray) -> dict[str, np.ndarray]:
+    ratio = proba / thresholds
+    passed = ratio >= 1
+    out = {"per-label thresholds": passed, "thresholds for micro-F1": proba >= micro}
+    for d in SHIFTS:
+        out[f"thresholds +{d}"] = proba >= thresholds + d
+    rank = np.argsort(np.argsort(-ratio, axis=1, kind="stable"), axis=1)
+    for k in TOP_K:
+        out[f"top {k}"] = passed & (rank < k)
+    best = ratio.max(axis=1, keepdims=True)
+    for r in WITHIN:
+        out[f"within {r} of the best"] = passed & (ratio >= r * best)
+    return out
+
+
+def main() -> int:
+    start = time.perf_counter()
+    data = batches()
+    results: dict[str, dict] = {}
+    for scheme in (load("causes"), load("pillars")):
+        y, proba, thresholds, micro = scores(data, scheme)
+        gold = data[scheme.id].tolist()
+        for name, decided in rules(proba, thresholds, micro).items():
+            codes = [[scheme.leaves[j] for j in np.flatnonzero(r)] for r in decided]
+            row = results.setdefault(name, {})
+            for level in compare(scheme, gold, codes).summary.to_dict(orient="records"):
+                row[f"{scheme.id}/{level['level']} micro"] = level["micro_f1"]
+                row[f"{scheme.id}/{level['level']} macro"] = level["macro_f1"]
+            row[f"{scheme.id} per complaint"] = round(float(decided.sum(axis=1).mean()), 2)
+        results.setdefault("gold", {})[f"{scheme.id} per complaint"] = round(float((y == 1).sum(axis=1).mean()), 2)
+    for name, row in results.items():
+        print(f"{name:28s} {json.dumps(row)}")
+    save(
+        {"batches": int(data.batch.nunique()), "complaints": len(data),
+         "seconds": round(time.perf_counter() - start, 1), "rules": results},
+        ROOT / "bench" / "results" / "decision_rules.json",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
