@@ -110,6 +110,28 @@ def test_train_with_own_scheme_on_xlsx(runner, tmp_path):
     assert clash.exit_code == 2 and "'tone'" in clash.output
 
 
+def test_train_threshold_raise_reaches_the_bundle(runner, tmp_path):
+    scheme = tmp_path / "tone.toml"
+    scheme.write_text(
+        'id = "tone"\nname = "Tone"\nversion = "0.1"\n'
+        '[[labels]]\nid = "angry"\nname = "Angry"\n[[labels]]\nid = "thanks"\nname = "Thanks"\n'
+    )
+    texts = ["I am furious, a disgrace", "So angry with you all", "Thank you for the help", "Many thanks, so helpful"] * 4
+    data = write_csv(tmp_path / "tone.csv", [
+        {"ref": f"r{i}", "Description": t, "tone": "angry" if i % 4 < 2 else "thanks"} for i, t in enumerate(texts)
+    ])
+    out = tmp_path / "raised"
+    args = ["train", str(data), "--out", str(out), "--scheme", str(scheme), "--threshold-raise", "0.1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["params"]["threshold_raise"] == 0.1
+    assert min(manifest["metrics"]["cross_validated"]["tone"]["thresholds"].values()) >= 0.1
+    assert "raised by 0.1" in (out / "MODEL_CARD.md").read_text()
+    too_much = runner.invoke(app, args[:-1] + ["0.5"])
+    assert too_much.exit_code == 2
+
+
 def test_train_refuses_bad_labels(runner, tmp_path):
     data = write_csv(tmp_path / "bad.csv", [{"id": "1", "text": "x", "causes": "communication.nope"}])
     result = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m")])
