@@ -21,8 +21,8 @@ of the model it is sent), while this process also reads and writes in file order
 from __future__ import annotations
 
 import codecs
-import gc
 import csv
+import gc
 import io
 import itertools
 from collections import deque
