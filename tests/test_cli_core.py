@@ -132,6 +132,41 @@ def test_train_threshold_raise_reaches_the_bundle(runner, tmp_path):
     assert too_much.exit_code == 2
 
 
+def test_train_scores_every_heldout_file(runner, tmp_path):
+    scheme = tmp_path / "tone.toml"
+    scheme.write_text(
+        'id = "tone"\nname = "Tone"\nversion = "0.1"\n'
+        '[[labels]]\nid = "angry"\nname = "Angry"\n[[labels]]\nid = "thanks"\nname = "Thanks"\n'
+    )
+    texts = ["I am furious, a disgrace", "So angry with you all", "Thank you for the help", "Many thanks, so helpful"] * 4
+    data = write_csv(tmp_path / "tone.csv", [
+        {"ref": f"r{i}", "Description": t, "tone": "angry" if i % 4 < 2 else "thanks"} for i, t in enumerate(texts)
+    ])
+    first = write_csv(tmp_path / "first.csv", [
+        {"ref": "h1", "Description": "furious and angry", "tone": "angry"},
+        {"ref": "h2", "Description": "thanks so much", "tone": "thanks"},
+    ])
+    second = write_csv(tmp_path / "second.csv", [
+        {"ref": "s1", "Description": "a disgrace, so angry", "tone": "angry"},
+        {"ref": "s2", "Description": "many thanks", "tone": "angry"},
+    ])
+    out = tmp_path / "m"
+    base = ["train", str(data), "--out", str(out), "--scheme", str(scheme)]
+    missing = runner.invoke(app, base + ["--heldout", str(first), "--heldout", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "nope.csv does not exist" in missing.output and not out.exists()
+    result = runner.invoke(app, base + ["--heldout", str(first), "--heldout", str(second)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "manifest.json").read_text())["metrics"]
+    assert metrics["heldout"]["file"] == "first.csv"
+    assert [h["file"] for h in metrics["heldout_more"]] == ["second.csv"]
+    # The second file's answer key is half wrong, so its scores must differ from the first's.
+    assert metrics["heldout"]["tone"]["summary"] != metrics["heldout_more"][0]["tone"]["summary"]
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "## Held-out evaluation (first.csv)" in card and "## Held-out evaluation (second.csv)" in card
+    shown = runner.invoke(app, ["info", str(out)])
+    assert "Held-out (first.csv)" in shown.output and "Held-out (second.csv)" in shown.output
+
+
 def test_train_refuses_bad_labels(runner, tmp_path):
     data = write_csv(tmp_path / "bad.csv", [{"id": "1", "text": "x", "causes": "communication.nope"}])
     result = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m")])

@@ -66,6 +66,16 @@ class Bundle:
         return self.manifest.get("review", {})
 
 
+def heldout_evaluations(metrics: dict) -> list[dict]:
+    """Every held-out evaluation in a manifest's metrics, the main one first.
+
+    The first file passed to ``--heldout`` stays under ``heldout`` (where bundles before
+    several files were allowed keep it); any further files are listed under ``heldout_more``.
+    """
+    first = [metrics["heldout"]] if metrics.get("heldout") else []
+    return first + list(metrics.get("heldout_more", []))
+
+
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in LIBRARIES:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .bundle import Bundle
+from .bundle import Bundle, heldout_evaluations
 
 WEAK_F1 = 0.5
 
@@ -46,12 +46,13 @@ def render(bundle: Bundle) -> str:
         "",
     ]
     metrics = m.get("metrics", {})
-    if "heldout" in metrics:
-        held = metrics["heldout"]
+    for n, held in enumerate(heldout_evaluations(metrics)):
         lines += [
             f"## Held-out evaluation ({held['file']})",
             "",
-            "Complaints written from briefs that no training batch used; the honest estimate.",
+            "Complaints never used in training or tuning: the honest estimate."
+            if n == 0
+            else "A further file never used in training or tuning.",
             "",
         ]
         results = {k: v for k, v in held.items() if isinstance(v, dict)}

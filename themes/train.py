@@ -109,10 +109,14 @@ def train(
     params: dict | None = None,
     text_column: str | None = None,
     id_column: str | None = None,
-    heldout: Path | None = None,
+    heldout: Path | Sequence[Path] | None = None,
     progress: Progress | None = None,
 ) -> Bundle:
-    """Fit a model for every scheme the data codes; return an unsaved :class:`Bundle`."""
+    """Fit a model for every scheme the data codes; return an unsaved :class:`Bundle`.
+
+    ``heldout`` files are scored after fitting and recorded in the manifest; the first is the
+    model card's main estimate.
+    """
     data = gather(sources, schemes, text_column=text_column, id_column=id_column)
     by_id = {s.id: s for s in schemes}
     models: dict[str, ThemeClassifier] = {}
@@ -148,12 +152,19 @@ def train(
         "review": ReviewRule().as_dict(),
     }
     bundle = Bundle(path=None, manifest=manifest, schemes=used, models=models)
-    if heldout is not None:
-        manifest["metrics"]["heldout"] = {
-            "file": heldout.name,
-            "sha256": sha256_file(heldout),
-            **{k: v.as_dict() for k, v in evaluate_file(bundle, heldout).items()},
+    files = [heldout] if isinstance(heldout, (str, Path)) else list(heldout or [])
+    evaluations = [
+        {
+            "file": Path(path).name,
+            "sha256": sha256_file(Path(path)),
+            **{k: v.as_dict() for k, v in evaluate_file(bundle, Path(path)).items()},
         }
+        for path in files
+    ]
+    if evaluations:
+        manifest["metrics"]["heldout"] = evaluations[0]
+    if len(evaluations) > 1:
+        manifest["metrics"]["heldout_more"] = evaluations[1:]
     return bundle
 
 

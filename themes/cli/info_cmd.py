@@ -17,7 +17,7 @@ def info(
     with reported():
         from rich.table import Table
 
-        from ..bundle import check_libraries, read_manifest, verify_files
+        from ..bundle import check_libraries, heldout_evaluations, read_manifest, verify_files
 
         folder = model or default_model()
         manifest = read_manifest(folder)
@@ -34,8 +34,10 @@ def info(
         for sid, meta in manifest["schemes"].items():
             out.print(f"  scheme {sid} {meta['version']}: {len(meta['labels'])} labels", markup=False)
         out.print("  libraries: " + ", ".join(f"{k} {v}" for k, v in manifest["libraries"].items()), markup=False)
-        for title, key in (("Cross-validated", "cross_validated"), ("Held-out", "heldout")):
-            results = manifest.get("metrics", {}).get(key)
+        metrics = manifest.get("metrics", {})
+        sections = [("Cross-validated", metrics.get("cross_validated"))]
+        sections += [(f"Held-out ({held['file']})", held) for held in heldout_evaluations(metrics)]
+        for title, results in sections:
             if not results:
                 continue
             table = Table("scheme", "level", "micro-F1", "macro-F1", title=title)

@@ -41,7 +41,8 @@ def train(
         typer.Option("--scheme", help="Scheme name or .toml file to train (repeat for several). Default: causes and pillars."),
     ] = None,
     heldout: Annotated[
-        Path | None, typer.Option(help="A labelled file never used in training: scored after fitting and reported in the model card.")
+        list[Path] | None,
+        typer.Option(help="A labelled file never used in training: scored after fitting and reported in the model card. Repeat for several; the first is the card's main estimate."),
     ] = None,
     text_column: Annotated[str | None, typer.Option(help="Column holding the complaint text (default: detected).")] = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding the complaint id (default: detected).")] = None,
@@ -59,8 +60,8 @@ def train(
 
       themes train training_data/complaints.csv --out models/mine --seed 0
 
-    The bundled model was trained with --threshold-raise 0.05 and --heldout
-    training_data/heldout.csv.
+    The bundled model was trained with --threshold-raise 0.05, --heldout
+    training_data/heldout.csv and --heldout training_data/heldout_summaries.csv.
     """
     with reported():
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -78,6 +79,10 @@ def train(
             sources = with_crosswalk(sources, crosswalk, weight=crosswalk_weight)
         if out_dir.exists() and not overwrite:
             raise UsageError(f"{out_dir} already exists: add --overwrite to replace it.")
+        for path in heldout or []:
+            # Checked now: the held-out files are read only after the minutes of training.
+            if not path.is_file():
+                raise UsageError(f"Held-out file {path} does not exist.")
         schemes = [load(s) for s in (scheme or list(BUILTIN))]
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
@@ -98,8 +103,11 @@ def train(
 def print_scores(metrics: dict) -> None:
     from rich.table import Table
 
-    for title, key in (("Cross-validated", "cross_validated"), ("Held-out", "heldout")):
-        results = metrics.get(key)
+    from ..bundle import heldout_evaluations
+
+    sections = [("Cross-validated", metrics.get("cross_validated"))]
+    sections += [(f"Held-out ({held['file']})", held) for held in heldout_evaluations(metrics)]
+    for title, results in sections:
         if not results:
             continue
         table = Table("scheme", "level", "micro-F1", "macro-F1", title=title)
