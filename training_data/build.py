@@ -2,11 +2,11 @@
 
 Usage: python training_data/build.py
 
-Reads training_data/batches/*.jsonl (one file per writing brief; heldout.jsonl is the held-out
-set), drops exact and near-duplicate texts (within and across files), gives each complaint an id
-and a received date (seeded, 2019-04-01 to 2025-12-31), and writes complaints.csv and
-heldout.csv with the columns id, received, team, stage, outcome, text, causes, pillars.
-A held-out complaint that nearly duplicates a training one is dropped from the held-out file.
+Reads training_data/batches/*.jsonl (one file per writing brief; heldout*.jsonl are held-out
+sets), drops exact and near-duplicate texts (within and across files), gives each complaint an id
+and a received date (seeded, 2019-04-01 to 2025-12-31), and writes complaints.csv and one
+heldout*.csv per held-out set, with the columns id, received, team, stage, outcome, text, causes,
+pillars. A training complaint that nearly duplicates a held-out one is dropped from training.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import random
 import re
 import sys
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -94,23 +95,24 @@ def write(rows: list[dict], path: Path) -> None:
 
 def main() -> int:
     rng = random.Random(SEED)
-    batches = sorted(p for p in (HERE / "batches").glob("*.jsonl") if p.stem != "heldout")
+    batches = sorted(p for p in (HERE / "batches").glob("*.jsonl") if not p.stem.startswith("heldout"))
+    held_paths = sorted((HERE / "batches").glob("heldout*.jsonl"))
+    # Held-out files come first and stay fixed: a training text that nearly repeats a held-out
+    # one is dropped from training, so adding a training batch never changes a test file.
+    held_sets = {p.stem: dedupe(load(p)) for p in held_paths}
+    held_sh = [shingles(r["text"]) for rows, _ in held_sets.values() for r in rows]
     train_rows = [row for p in batches for row in load(p)]
     rng.shuffle(train_rows)
-    train_rows, dropped = dedupe(train_rows)
-    held_path = HERE / "batches" / "heldout.jsonl"
-    held_rows: list[dict] = []
-    held_dropped = 0
-    if held_path.exists():
-        train_sh = [shingles(r["text"]) for r in train_rows]
-        held_rows, held_dropped = dedupe(load(held_path), against=train_sh)
-        held_rows = held_rows  # keeps file order: written from its own briefs
+    train_rows, dropped = dedupe(train_rows, against=held_sh)
     write(finish(train_rows, "T", rng), HERE / "complaints.csv")
-    if held_rows:
-        # Its own random stream: adding a training batch must not change the held-out file.
-        write(finish(held_rows, "H", random.Random(SEED + 1)), HERE / "heldout.csv")
     print(f"complaints.csv: {len(train_rows)} rows from {len(batches)} batches ({dropped} near-duplicates dropped)")
-    print(f"heldout.csv: {len(held_rows)} rows ({held_dropped} dropped as duplicates of each other or of training)")
+    for stem, (rows, held_dropped) in held_sets.items():
+        # Each file has its own random stream, so that neither training batches nor other
+        # held-out files change its ids and dates.
+        prefix = "H" + "".join(w[0].upper() for w in stem.split("_")[1:])
+        seed = SEED + 1 if stem == "heldout" else SEED + zlib.crc32(stem.encode())
+        write(finish(rows, prefix, random.Random(seed)), HERE / f"{stem}.csv")
+        print(f"{stem}.csv: {len(rows)} rows ({held_dropped} near-duplicates dropped)")
     return 0
 
 
