@@ -56,7 +56,7 @@ BENCH_ONLY = ("groups", "micro_thresholds", "category_head")
 def batches() -> pd.DataFrame:
     rows = []
     for path in sorted((ROOT / "training_data" / "batches").glob("*.jsonl")):
-        if path.stem == "heldout":
+        if path.stem.startswith("heldout"):
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
