@@ -1,6 +1,6 @@
 """Compare model configurations by leave-one-batch-out cross-validation.
 
-Usage: python bench/model_selection.py [--quick]
+Usage: python bench/model_selection.py [--quick] [--only NAME ...] [--without BATCH ...]
 
 Each training batch was written from its own brief (voices, services, forms), so training on
 the other batches and scoring on the one left out imitates meeting complaints written by other
@@ -106,8 +106,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="Only the first four configurations.")
     parser.add_argument("--only", nargs="*", help="Configuration names to run.")
+    parser.add_argument("--without", nargs="*", default=[], metavar="BATCH",
+                        help="Leave these batches out altogether (to measure what adding them does).")
     args = parser.parse_args()
     data = batches()
+    if args.without:
+        data = data[~data.batch.isin(args.without)].reset_index(drop=True)
     schemes = [load("causes"), load("pillars")]
     configs = dict(list(CONFIGS.items())[:4]) if args.quick else CONFIGS
     if args.only:
@@ -142,10 +146,20 @@ def main() -> int:
             for row in result.summary.to_dict(orient="records"):
                 results[name][f"{scheme.id}/{row['level']} micro"] = row["micro_f1"]
                 results[name][f"{scheme.id}/{row['level']} macro"] = row["macro_f1"]
+            # Per batch too: whether a new batch helps or hurts the others shows only here.
+            by_batch = results[name].setdefault("by batch", {})
+            for held in sorted(data.batch.unique()):
+                test = (data.batch == held).to_numpy()
+                part = compare(scheme, data[scheme.id][test].tolist(), [c for c, t in zip(codes, test) if t])
+                for level in part.summary["level"]:
+                    by_batch.setdefault(held, {})[f"{scheme.id}/{level} micro"] = round(part.micro(level), 3)
+        if args.without:
+            results[f"{name}, without {', '.join(args.without)}"] = results.pop(name)
+            name = f"{name}, without {', '.join(args.without)}"
         results[name]["seconds"] = round(time.perf_counter() - start, 1)
         results[name]["batches"] = int(data.batch.nunique())
         results[name]["complaints"] = len(data)
-        print(name, json.dumps(results[name]), flush=True)
+        print(name, json.dumps({k: v for k, v in results[name].items() if k != "by batch"}), flush=True)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / "model_selection.json"
