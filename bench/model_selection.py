@@ -66,6 +66,15 @@ def batches() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def add_batch_scores(by_batch: dict, scheme, data: pd.DataFrame, codes: list[list[str]]) -> None:  # noqa: ANN001
+    """Add each batch's micro-F1 by level, for ``codes`` decided for every row of ``data``."""
+    for held in sorted(data.batch.unique()):
+        test = (data.batch == held).to_numpy()
+        part = compare(scheme, data[scheme.id][test].tolist(), [c for c, t in zip(codes, test, strict=True) if t])
+        for level in part.summary["level"]:
+            by_batch.setdefault(held, {})[f"{scheme.id}/{level} micro"] = round(part.micro(level), 3)
+
+
 def micro_thresholds(proba: np.ndarray, y: np.ndarray, start: np.ndarray, passes: int = 3) -> np.ndarray:
     """Per-label thresholds that together maximise micro-F1 on ``proba``: coordinate ascent
     over the threshold grid from ``start``, ties going to the threshold nearest the old one."""
@@ -147,12 +156,7 @@ def main() -> int:
                 results[name][f"{scheme.id}/{row['level']} micro"] = row["micro_f1"]
                 results[name][f"{scheme.id}/{row['level']} macro"] = row["macro_f1"]
             # Per batch too: whether a new batch helps or hurts the others shows only here.
-            by_batch = results[name].setdefault("by batch", {})
-            for held in sorted(data.batch.unique()):
-                test = (data.batch == held).to_numpy()
-                part = compare(scheme, data[scheme.id][test].tolist(), [c for c, t in zip(codes, test) if t])
-                for level in part.summary["level"]:
-                    by_batch.setdefault(held, {})[f"{scheme.id}/{level} micro"] = round(part.micro(level), 3)
+            add_batch_scores(results[name].setdefault("by batch", {}), scheme, data, codes)
         if args.without:
             results[f"{name}, without {', '.join(args.without)}"] = results.pop(name)
             name = f"{name}, without {', '.join(args.without)}"

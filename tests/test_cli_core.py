@@ -1,6 +1,7 @@
 """train -> classify -> evaluate -> info, end to end through the CLI."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -110,7 +111,8 @@ def test_train_with_own_scheme_on_xlsx(runner, tmp_path):
     assert clash.exit_code == 2 and "'tone'" in clash.output
 
 
-def test_train_threshold_raise_reaches_the_bundle(runner, tmp_path):
+def _tone_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A two-label scheme and sixteen rows coded with it: enough to train in a second."""
     scheme = tmp_path / "tone.toml"
     scheme.write_text(
         'id = "tone"\nname = "Tone"\nversion = "0.1"\n'
@@ -120,6 +122,11 @@ def test_train_threshold_raise_reaches_the_bundle(runner, tmp_path):
     data = write_csv(tmp_path / "tone.csv", [
         {"ref": f"r{i}", "Description": t, "tone": "angry" if i % 4 < 2 else "thanks"} for i, t in enumerate(texts)
     ])
+    return scheme, data
+
+
+def test_train_threshold_raise_reaches_the_bundle(runner, tmp_path):
+    scheme, data = _tone_files(tmp_path)
     out = tmp_path / "raised"
     args = ["train", str(data), "--out", str(out), "--scheme", str(scheme), "--threshold-raise", "0.1"]
     result = runner.invoke(app, args)
@@ -133,15 +140,7 @@ def test_train_threshold_raise_reaches_the_bundle(runner, tmp_path):
 
 
 def test_train_scores_every_heldout_file(runner, tmp_path):
-    scheme = tmp_path / "tone.toml"
-    scheme.write_text(
-        'id = "tone"\nname = "Tone"\nversion = "0.1"\n'
-        '[[labels]]\nid = "angry"\nname = "Angry"\n[[labels]]\nid = "thanks"\nname = "Thanks"\n'
-    )
-    texts = ["I am furious, a disgrace", "So angry with you all", "Thank you for the help", "Many thanks, so helpful"] * 4
-    data = write_csv(tmp_path / "tone.csv", [
-        {"ref": f"r{i}", "Description": t, "tone": "angry" if i % 4 < 2 else "thanks"} for i, t in enumerate(texts)
-    ])
+    scheme, data = _tone_files(tmp_path)
     first = write_csv(tmp_path / "first.csv", [
         {"ref": "h1", "Description": "furious and angry", "tone": "angry"},
         {"ref": "h2", "Description": "thanks so much", "tone": "thanks"},
