@@ -91,3 +91,23 @@ def say(message: str) -> None:
 
 def is_interactive() -> bool:
     return sys.stderr.isatty()
+
+
+def print_scores(metrics: dict) -> None:
+    """The cross-validated and held-out micro/macro F1 of a bundle's manifest, as tables."""
+    from rich.table import Table
+
+    from ..bundle import heldout_evaluations
+
+    sections = [("Cross-validated", metrics.get("cross_validated"))]
+    sections += [(f"Held-out ({held['file']})", held) for held in heldout_evaluations(metrics)]
+    for title, results in sections:
+        if not results:
+            continue
+        table = Table("scheme", "level", "micro-F1", "macro-F1", title=title)
+        for scheme_id, result in results.items():
+            if not isinstance(result, dict):
+                continue
+            for row in result["summary"]:
+                table.add_row(scheme_id, row["level"], f"{row['micro_f1']:.3f}", f"{row['macro_f1']:.3f}")
+        out.print(table)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._util import default_model, out, reported
+from ._util import default_model, out, print_scores, reported
 
 
 def info(
@@ -15,9 +15,7 @@ def info(
 ) -> None:
     """Describe a model bundle: schemes, training data, versions and scores (checks its files)."""
     with reported():
-        from rich.table import Table
-
-        from ..bundle import check_libraries, heldout_evaluations, read_manifest, verify_files
+        from ..bundle import check_libraries, read_manifest, verify_files
 
         folder = model or default_model()
         manifest = read_manifest(folder)
@@ -34,18 +32,7 @@ def info(
         for sid, meta in manifest["schemes"].items():
             out.print(f"  scheme {sid} {meta['version']}: {len(meta['labels'])} labels", markup=False)
         out.print("  libraries: " + ", ".join(f"{k} {v}" for k, v in manifest["libraries"].items()), markup=False)
-        metrics = manifest.get("metrics", {})
-        sections = [("Cross-validated", metrics.get("cross_validated"))]
-        sections += [(f"Held-out ({held['file']})", held) for held in heldout_evaluations(metrics)]
-        for title, results in sections:
-            if not results:
-                continue
-            table = Table("scheme", "level", "micro-F1", "macro-F1", title=title)
-            for sid, result in results.items():
-                if isinstance(result, dict):
-                    for row in result["summary"]:
-                        table.add_row(sid, row["level"], f"{row['micro_f1']:.3f}", f"{row['macro_f1']:.3f}")
-            out.print(table)
+        print_scores(manifest.get("metrics", {}))
         for p in problems:
             out.print("Warning: " + p, markup=False)
         out.print(f"Model card: {folder / 'MODEL_CARD.md'}", markup=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._util import err, out, reported, say
+from ._util import err, print_scores, reported, say
 
 DATA_HELP = (
     "Labelled CSV/XLSX files with a text column and ';'-separated 'causes' and/or 'pillars' "
@@ -98,22 +98,3 @@ def train(
         saved = bundle_io.save(result, out_dir, card=render(result), overwrite=overwrite)
         print_scores(result.manifest["metrics"])
         say(f"Wrote {saved} ({result.manifest['training']['rows']} complaints).")
-
-
-def print_scores(metrics: dict) -> None:
-    from rich.table import Table
-
-    from ..bundle import heldout_evaluations
-
-    sections = [("Cross-validated", metrics.get("cross_validated"))]
-    sections += [(f"Held-out ({held['file']})", held) for held in heldout_evaluations(metrics)]
-    for title, results in sections:
-        if not results:
-            continue
-        table = Table("scheme", "level", "micro-F1", "macro-F1", title=title)
-        for scheme_id, result in results.items():
-            if not isinstance(result, dict):
-                continue
-            for row in result["summary"]:
-                table.add_row(scheme_id, row["level"], f"{row['micro_f1']:.3f}", f"{row['macro_f1']:.3f}")
-        out.print(table)
