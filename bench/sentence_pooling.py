@@ -4,8 +4,8 @@ Usage: python bench/sentence_pooling.py [--without BATCH ...]
 
 A summary that lists six issues in one paragraph spreads its words over all six, and each
 label's score, tuned on complaints that raise about two, falls under its threshold: the model
-trained on batches A-R found 40% of the reasons in complaints raising six, and 79% in those
-raising one. Scoring each sentence with the same model and blending the best sentence's score
+trained on batches A-R found 40% of the reasons in summaries raising six or more, and 79% in
+those raising one (``bench/batch_scores.py``). Scoring each sentence with the same model and blending the best sentence's score
 into the whole text's is one answer. This script
 measures it: the bundled model's configuration (thresholds raised by 0.05) is trained once per
 batch left out, as in bench/model_selection.py, and the left-out batch is decided by
