@@ -31,10 +31,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model_selection import batches, micro_thresholds  # noqa: E402
+from model_selection import batches, fitted_per_batch, micro_thresholds  # noqa: E402
 
 from themes.evaluate import compare  # noqa: E402
-from themes.model import ThemeClassifier  # noqa: E402
 from themes.scheme import load  # noqa: E402
 from _results import save  # noqa: E402
 
@@ -49,10 +48,7 @@ def scores(data, scheme):  # noqa: ANN001, ANN201
     proba = np.zeros(y.shape)
     thresholds = np.zeros(y.shape)
     micro = np.zeros(y.shape)
-    for held in sorted(data.batch.unique()):
-        test = (data.batch == held).to_numpy()
-        model = ThemeClassifier(labels=scheme.leaves, random_state=0, char_ngrams=None, threshold_raise=0.0)
-        model.fit(data.text[~test].tolist(), y[~test])
+    for _, test, model in fitted_per_batch(data, scheme, y, threshold_raise=0.0):
         proba[test] = model.predict_proba(data.text[test].tolist())
         thresholds[test] = model.thresholds_
         micro[test] = micro_thresholds(model.oof_proba_, y[~test], model.thresholds_)

@@ -66,6 +66,16 @@ def batches() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def fitted_per_batch(data: pd.DataFrame, scheme, y: np.ndarray, **settings):  # noqa: ANN001, ANN201
+    """For each batch in turn: its name, its rows, and the default configuration (with
+    ``settings``) trained on every other batch."""
+    for held in sorted(data.batch.unique()):
+        test = (data.batch == held).to_numpy()
+        model = ThemeClassifier(labels=scheme.leaves, random_state=0, char_ngrams=None, **settings)
+        model.fit(data.text[~test].tolist(), y[~test])
+        yield held, test, model
+
+
 def add_batch_scores(by_batch: dict, scheme, data: pd.DataFrame, codes: list[list[str]]) -> None:  # noqa: ANN001
     """Add each batch's micro-F1 by level, for ``codes`` decided for every row of ``data``."""
     for held in sorted(data.batch.unique()):

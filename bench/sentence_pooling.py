@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model_selection import add_batch_scores, batches  # noqa: E402
+from model_selection import add_batch_scores, batches, fitted_per_batch  # noqa: E402
 
 from themes.evaluate import compare  # noqa: E402
 from themes.model import ThemeClassifier  # noqa: E402
@@ -100,10 +100,7 @@ def main() -> int:
         part = np.zeros(y.shape)
         sentence = np.zeros(y.shape)
         thresholds = np.zeros(y.shape)
-        for held in sorted(data.batch.unique()):
-            test = (data.batch == held).to_numpy()
-            model = ThemeClassifier(labels=scheme.leaves, random_state=0, char_ngrams=None, threshold_raise=0.05)
-            model.fit(data.text[~test].tolist(), y[~test])
+        for held, test, model in fitted_per_batch(data, scheme, y, threshold_raise=0.05):
             texts = data.text[test].tolist()
             whole[test], sentence[test] = best_sentence(model, texts)
             part[test] = best_part(model, texts)
