@@ -12,7 +12,11 @@ codes from the same scores, so rules differ only in the deciding:
 - ``thresholds for micro-F1``: thresholds tuned together for micro-F1 on the out-of-fold scores
   of the training part;
 - ``top k``: at most k labels a complaint, the highest score/threshold ratios;
-- ``within r of the best``: labels whose score/threshold ratio is at least r times the best.
+- ``within r of the best``: labels whose score/threshold ratio is at least r times the best;
+- ``thresholds +0.05, category fill f`` (reasons only): as ``thresholds +0.05``, and where no
+  reason of a category passes but ``1 - prod(1 - p)`` over its reasons reaches f, the reason
+  nearest its threshold too (``category_fill``; the bundled model uses 0.4 since this
+  comparison).
 
 Writers of training data code more reasons per complaint than many coders do, and a model that
 calls more labels than its coders loses precision on their complaints. Prints the figures and
@@ -34,10 +38,12 @@ sys.path.insert(0, str(ROOT))
 from model_selection import batches, fitted_per_batch, micro_thresholds  # noqa: E402
 
 from themes.evaluate import compare  # noqa: E402
+from themes.model import ThemeClassifier  # noqa: E402
 from themes.scheme import load  # noqa: E402
 from _results import save  # noqa: E402
 
 SHIFTS = (0.02, 0.05, 0.08)
+FILLS = (0.3, 0.4, 0.5)
 TOP_K = (2, 3, 4)
 WITHIN = (0.7, 0.8, 0.9)
 
@@ -55,7 +61,7 @@ def scores(data, scheme):  # noqa: ANN001, ANN201
     return y, proba, thresholds, micro
 
 
-def rules(proba: np.ndarray, thresholds: np.ndarray, micro: np.ndarray) -> dict[str, np.ndarray]:
+def rules(scheme, proba: np.ndarray, thresholds: np.ndarray, micro: np.ndarray) -> dict[str, np.ndarray]:  # noqa: ANN001
     ratio = proba / thresholds
     passed = ratio >= 1
     out = {"per-label thresholds": passed, "thresholds for micro-F1": proba >= micro}
@@ -67,6 +73,12 @@ def rules(proba: np.ndarray, thresholds: np.ndarray, micro: np.ndarray) -> dict[
     best = ratio.max(axis=1, keepdims=True)
     for r in WITHIN:
         out[f"within {r} of the best"] = passed & (ratio >= r * best)
+    if scheme.is_hierarchical:
+        for f in FILLS:
+            # The model's own rule, with each row's fold thresholds (they broadcast row by row).
+            model = ThemeClassifier(categories=[scheme.category_of(leaf) for leaf in scheme.leaves], category_fill=f)
+            model.thresholds_ = np.minimum(thresholds + 0.05, 1.0)
+            out[f"thresholds +0.05, category fill {f}"] = model.decide(proba)
     return out
 
 
@@ -77,7 +89,7 @@ def main() -> int:
     for scheme in (load("causes"), load("pillars")):
         y, proba, thresholds, micro = scores(data, scheme)
         gold = data[scheme.id].tolist()
-        for name, decided in rules(proba, thresholds, micro).items():
+        for name, decided in rules(scheme, proba, thresholds, micro).items():
             codes = [[scheme.leaves[j] for j in np.flatnonzero(r)] for r in decided]
             row = results.setdefault(name, {})
             for level in compare(scheme, gold, codes).summary.to_dict(orient="records"):

@@ -139,6 +139,17 @@ def test_train_threshold_raise_reaches_the_bundle(runner, tmp_path):
     assert too_much.exit_code == 2
 
 
+def test_train_category_fill_reaches_the_bundle_and_its_card(runner, tmp_path, small_training):
+    out = tmp_path / "filled"
+    args = ["train", str(small_training), "--out", str(out), "--scheme", "causes", "--category-fill", "0.4"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["params"]["category_fill"] == 0.4 and manifest["params"]["categories"] is None
+    assert "reaches 0.4, the category's reason nearest its threshold is coded too" in (out / "MODEL_CARD.md").read_text()
+    assert runner.invoke(app, args[:-1] + ["1.5"]).exit_code == 2
+
+
 def test_train_scores_every_heldout_file(runner, tmp_path):
     scheme, data = _tone_files(tmp_path)
     first = write_csv(tmp_path / "first.csv", [

@@ -47,14 +47,74 @@ def test_threshold_raise_moves_every_threshold_and_nothing_else(data):
     assert raised.predict(texts).sum() <= plain.predict(texts).sum()
 
 
-def test_a_model_saved_before_the_raise_loads_without_one(data):
+def test_a_model_saved_before_the_raise_and_fill_loads_without_them(data):
     texts, y, scheme = data
     model = ThemeClassifier(labels=scheme.leaves, char_ngrams=None, cv=2).fit(texts[:60], y[:60])
     state = model.__getstate__()
-    del state["threshold_raise"]
+    for key in ("threshold_raise", "categories", "category_fill"):
+        del state[key]
     old = ThemeClassifier.__new__(ThemeClassifier)
     old.__setstate__(state)
     assert old.get_params()["threshold_raise"] == 0.0
+    assert old.get_params()["category_fill"] is None
+    np.testing.assert_array_equal(old.predict(texts[:20]), model.predict(texts[:20]))
+
+
+def _decider(fill, thresholds=(0.5, 0.5, 0.5, 0.5)):
+    """A classifier whose decisions can be tried on hand-made probabilities: labels a1 and a2 in
+    category a, b1 in b, and one label outside any category."""
+    model = ThemeClassifier(categories=["a", "a", "b", None], category_fill=fill)
+    model.thresholds_ = np.array(thresholds)
+    return model
+
+
+def test_category_fill_codes_the_reason_nearest_its_threshold_of_a_likely_category():
+    proba = np.array([
+        [0.30, 0.40, 0.10, 0.45],  # a: 1 - 0.7 x 0.6 = 0.58, nothing passed: a2 (nearer) filled
+        [0.60, 0.35, 0.00, 0.00],  # a1 passed already: nothing added
+        [0.20, 0.10, 0.00, 0.00],  # a: 0.28, under the fill: nothing
+        [0.00, 0.00, 0.45, 0.49],  # b: one reason at 0.45 is the category's chance: filled
+    ])
+    expected = np.array([
+        [False, True, False, False],
+        [True, False, False, False],
+        [False, False, False, False],
+        [False, False, True, False],
+    ])
+    np.testing.assert_array_equal(_decider(0.4).decide(proba), expected)
+    np.testing.assert_array_equal(_decider(None).decide(proba), proba >= 0.5)
+    # Nearest its threshold, not most probable: a1 at 0.25 of 0.3 beats a2 at 0.3 of 0.6.
+    lopsided = _decider(0.4, thresholds=(0.3, 0.6, 0.5, 0.5))
+    assert lopsided.decide(np.array([[0.25, 0.30, 0.0, 0.0]])).tolist() == [[True, False, False, False]]
+
+
+def test_category_fill_only_adds_and_predict_follows_it():
+    frame = pd.read_csv(TRAINING, dtype=str, keep_default_na=False).head(300)
+    scheme = load("causes")
+    texts = frame.text.tolist()
+    y = scheme.target_matrix([scheme.split_codes(c) for c in frame.causes])
+    categories = [scheme.category_of(leaf) for leaf in scheme.leaves]
+    plain = ThemeClassifier(labels=scheme.leaves, categories=categories, cv=3).fit(texts, y)
+    filled = ThemeClassifier(labels=scheme.leaves, categories=categories, cv=3, category_fill=0.3).fit(texts, y)
+    np.testing.assert_array_equal(filled.thresholds_, plain.thresholds_)
+    a, b = plain.predict(texts), filled.predict(texts)
+    assert (b >= a).all() and b.sum() > a.sum()
+    np.testing.assert_array_equal(b, filled.decide(filled.predict_proba(texts)))
+    # A category without a coded reason before the fill has one after it wherever one was added.
+    added = (b > a).any(axis=1)
+    assert (b[added].sum(axis=1) > a[added].sum(axis=1)).all()
+
+
+def test_category_fill_is_checked(data):
+    texts, y, scheme = data
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ThemeClassifier(labels=scheme.leaves, category_fill=1.5).fit(texts, y)
+    with pytest.raises(ValueError, match="categories has 2 entries"):
+        ThemeClassifier(labels=scheme.leaves, categories=["a", "b"], category_fill=0.4).fit(texts, y)
+    # A scheme without categories (the pillars) ignores the fill.
+    flat = ThemeClassifier(labels=scheme.leaves, char_ngrams=None, cv=2, category_fill=0.4).fit(texts[:80], y[:80])
+    proba = flat.predict_proba(texts[:20])
+    np.testing.assert_array_equal(flat.decide(proba), proba >= flat.thresholds_)
 
 
 def test_unknown_cells_are_left_out_of_that_label(data):

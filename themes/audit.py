@@ -31,6 +31,7 @@ from .data import Labelled
 from .errors import UsageError
 from .model import ThemeClassifier
 from .scheme import Scheme
+from .train import classifier_for
 
 Progress = Callable[[str], None]
 
@@ -83,21 +84,22 @@ def audit(
     texts = labelled.texts
     extra, extra_targets = _reference_rows(reference, present, set(_normal(t) for t in texts))
     models: dict[str, ThemeClassifier] = {}
-    proba, targets, thresholds = [], [], []
+    proba, targets, thresholds, decided = [], [], [], []
     for scheme in present:
         if progress:
             progress(f"Cross-validating {scheme.id}")
         y = labelled.targets(scheme)
-        model = ThemeClassifier(labels=scheme.leaves, random_state=seed, **dict(params or {}))
+        model = classifier_for(scheme, seed=seed, params=dict(params or {}))
         model.fit(texts + extra, np.vstack([y, extra_targets[scheme.id]]))
         models[scheme.id] = model
         proba.append(model.oof_proba_[: len(texts)])
         targets.append(y)
         thresholds.append(np.asarray(model.thresholds_))
+        decided.append(model.decide(proba[-1]))
     p, y, t = np.hstack(proba), np.hstack(targets), np.concatenate(thresholds)
     quality = label_quality(rank, p, y, t)
     bundle = Bundle(path=None, manifest={}, schemes={s.id: s for s in present}, models=models)
-    table = suspects_table(labelled, present, bundle, p, y, t, quality)
+    table = suspects_table(labelled, present, bundle, p, y, np.hstack(decided), quality)
     folds = min(models[present[0].id].cv, max(2, (len(texts) + len(extra)) // 4))
     return AuditResult(
         table=table, scheme_ids=[s.id for s in present], rows=len(texts), folds=folds,
@@ -156,14 +158,13 @@ def suspects_table(
     bundle: Bundle,
     proba: np.ndarray,
     targets: np.ndarray,
-    thresholds: np.ndarray,
+    decided: np.ndarray,
     quality: np.ndarray,
 ) -> pd.DataFrame:
     """One row per complaint, most suspect first, with the correction and its evidence."""
     from .evidence import find_evidence, format_evidence
 
     leaves = [(s.id, leaf) for s in schemes for leaf in s.leaves]
-    decided = proba >= thresholds
     add_mask = (targets == 0) & decided
     remove_mask = (targets == 1) & ~decided
     adds = [[leaves[j] for j in _by_strength(proba[i], add_mask[i], high=True)] for i in range(len(proba))]

@@ -136,8 +136,8 @@ def _why(row: dict) -> str:
 def _unused(params: dict) -> set[str]:
     """Settings the card leaves out: label names (listed elsewhere) and the other solver's."""
     if params.get("solver", "logistic") == "ridge":
-        return {"labels", "C", "class_weight"}
-    return {"labels", "alpha"}
+        return {"labels", "categories", "C", "class_weight"}
+    return {"labels", "categories", "alpha"}
 
 
 def _method(params: dict) -> str:
@@ -161,10 +161,16 @@ def _method(params: dict) -> str:
         "training data's scores lower (`bench/decision_rules.py`)."
         if params.get("threshold_raise") else ""
     )
+    filled = (
+        f" Where no reason of a category passes but the chance that one of them applies reaches "
+        f"{params['category_fill']}, the category's reason nearest its threshold is coded too "
+        "(`bench/decision_rules.py`)."
+        if params.get("category_fill") else ""
+    )
     return (
         f"TF-IDF features of {words}{chars}, words in fewer than {params['min_df']} complaints "
         f"dropped; {learner}; per-label thresholds chosen to maximise F1 on out-of-fold scores "
-        f"({params['cv']} multi-label stratified folds of the training data only).{calibrated}{raised} "
+        f"({params['cv']} multi-label stratified folds of the training data only).{calibrated}{raised}{filled} "
         "Rows where no label passes get none and are flagged for review. The configuration was "
         "chosen by leave-one-batch-out cross-validation (`bench/model_selection.py`). Parameters:"
     )

@@ -249,11 +249,12 @@ def explain_text(bundle: Bundle, text: str, *, row: int = 0, rule: ReviewRule | 
     scores = []
     for scheme_id, scheme in bundle.schemes.items():
         p, t = preds.proba[scheme_id][0], preds.thresholds[scheme_id]
+        coded = preds.decided[scheme_id][0]
         for j in np.argsort(-p, kind="stable"):
             scores.append(
                 LabelScore(
                     scheme_id, scheme.leaves[j], scheme.name_of(scheme.leaves[j]), float(p[j]),
-                    float(t[j]), bool(p[j] >= t[j]), bool(abs(p[j] - t[j]) < rule.margin),
+                    float(t[j]), bool(coded[j]), bool(abs(p[j] - t[j]) < rule.margin),
                 )
             )
     evidence = find_evidence(bundle, [text], {s: preds.labels(s) for s in bundle.schemes})[0]

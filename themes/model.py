@@ -80,6 +80,17 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         training batch was left out in turn (``bench/decision_rules.py``). On a random split of
         one source it does not help (the pxtextmining data: micro-F1 +0.010, macro -0.003), so
         the default is 0.
+    categories : sequence of str or None, optional
+        The category of each label, for a scheme of categories and reasons (``None`` for a label
+        outside any). Used only by ``category_fill``, which a scheme without categories ignores.
+    category_fill : float or None
+        Where no reason of a category passes its threshold but the chance that at least one of
+        them applies, ``1 - prod(1 - p)`` over the category's reasons, reaches this value, the
+        category's reason nearest its threshold is coded too. A complaint whose words spread over
+        several reasons of one category (a long list of issues, unfamiliar wording) then still
+        gets that category. Leaving each training batch out in turn, 0.4 raised category
+        micro-F1 from 0.758 to 0.765 and left reasons level (``bench/decision_rules.py``).
+        ``None`` (the default) turns it off.
     """
 
     def __init__(
@@ -100,6 +111,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         solver: str = "ridge",
         alpha: float = 2.0,
         threshold_raise: float = 0.0,
+        categories: Sequence[str | None] | None = None,
+        category_fill: float | None = None,
     ) -> None:
         self.labels = labels
         self.tokenizer = tokenizer
@@ -116,6 +129,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.alpha = alpha
         self.threshold_raise = threshold_raise
+        self.categories = categories
+        self.category_fill = category_fill
 
     # -- features --------------------------------------------------------------------------
     def _analyzer(self) -> Analyzer:
@@ -270,6 +285,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"labels has {len(self.labels_)} names but y has {n_labels} columns")
         if self.solver not in ("ridge", "logistic"):
             raise ValueError(f"solver must be 'ridge' or 'logistic', got {self.solver!r}")
+        self._check_fill(n_labels)
         words = self._analyzer().features(texts)
         if self.solver == "ridge":
             self.oof_proba_ = self._fit_ridge(texts, words, y, weights, fold_of)
@@ -282,7 +298,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.oof_proba_ = recalibrate(self.oof_proba_, self.calibration_)
         self.thresholds_ = map_thresholds(self.thresholds_, self.calibration_)
         self.thresholds_ = np.minimum(self.thresholds_ + self.threshold_raise, 1.0)
-        self.cv_report_ = _label_report(self.oof_proba_, y, self.thresholds_, self.labels_)
+        self.cv_report_ = _label_report(self.decide(self.oof_proba_), y, self.thresholds_, self.labels_)
         if self.solver == "logistic":
             self._fit_final(texts, y, weights, words=words)
         return self
@@ -385,8 +401,36 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self.transform(X) @ self.coef_.T + self.intercept_)
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        """0/1 matrix: a label is set when its probability reaches its tuned threshold."""
-        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+        """0/1 matrix of the labels :meth:`decide` sets."""
+        return self.decide(self.predict_proba(X)).astype(np.int8)
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Which labels to code, from probabilities (rows x labels): a boolean matrix.
+
+        A label is set when its probability reaches its tuned threshold, and, with
+        ``category_fill``, a category's reason nearest its threshold when the category as a
+        whole is likely enough. Every way of coding texts (classify, evaluate, train's reports)
+        decides here.
+        """
+        check_is_fitted(self, "thresholds_")
+        proba = np.asarray(proba)
+        passed = proba >= self.thresholds_
+        if self.category_fill is None or self.categories is None or not len(proba):
+            return passed
+        ratio = proba / np.maximum(self.thresholds_, 1e-9)
+        for members in _category_members(self.categories):
+            none_passed = ~passed[:, members].any(axis=1)
+            any_applies = 1.0 - np.prod(1.0 - proba[:, members], axis=1)
+            fill = np.flatnonzero(none_passed & (any_applies >= self.category_fill))
+            best = members[np.argmax(ratio[np.ix_(fill, members)], axis=1)]
+            passed[fill, best] = True
+        return passed
+
+    def _check_fill(self, n_labels: int) -> None:
+        if self.category_fill is not None and not 0.0 < self.category_fill < 1.0:
+            raise ValueError(f"category_fill must lie between 0 and 1, got {self.category_fill!r}")
+        if self.categories is not None and len(self.categories) != n_labels:
+            raise ValueError(f"categories has {len(self.categories)} entries but y has {n_labels} labels")
 
     def contributions(self, texts: Sequence[str], label: int) -> list[np.ndarray]:
         """Per-feature contributions (feature value x weight) to one label, row by row."""
@@ -420,7 +464,10 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
-        state.setdefault("threshold_raise", 0.0)  # bundles saved before it existed had none
+        # Bundles saved before these options existed had none.
+        state.setdefault("threshold_raise", 0.0)
+        state.setdefault("categories", None)
+        state.setdefault("category_fill", None)
         packed = state.pop("vectorizers_state_", None)
         super().__setstate__(state)
         if packed is not None:
@@ -687,12 +734,21 @@ def _best_threshold(proba: np.ndarray, target: np.ndarray) -> float:
     return best
 
 
-def _label_report(proba, y, thresholds, labels) -> dict[str, dict[str, float]]:  # noqa: ANN001
+def _category_members(categories: Sequence[str | None]) -> list[np.ndarray]:
+    """The label columns of each category, in order of first appearance."""
+    groups: dict[str, list[int]] = {}
+    for j, category in enumerate(categories):
+        if category is not None:
+            groups.setdefault(category, []).append(j)
+    return [np.asarray(cols) for cols in groups.values()]
+
+
+def _label_report(decided, y, thresholds, labels) -> dict[str, dict[str, float]]:  # noqa: ANN001
     report = {}
     for j, label in enumerate(labels):
         known = y[:, j] >= 0
         t = y[known, j] == 1
-        pred = proba[known, j] >= thresholds[j]
+        pred = decided[known, j]
         tp = int(np.sum(pred & t))
         precision = tp / pred.sum() if pred.sum() else 0.0
         recall = tp / t.sum() if t.sum() else 0.0

@@ -70,6 +70,8 @@ class Predictions:
     schemes: dict[str, Scheme]
     proba: dict[str, np.ndarray]
     thresholds: dict[str, np.ndarray]
+    decided: dict[str, np.ndarray]
+    """The labels each model codes (:meth:`ThemeClassifier.decide`), rows x labels."""
     coverage: np.ndarray
     word_counts: np.ndarray
     empty: np.ndarray
@@ -112,6 +114,7 @@ def predict_texts(
     word_counts = np.array([len(t.split()) for t in texts])
     proba: dict[str, np.ndarray] = {}
     thresholds: dict[str, np.ndarray] = {}
+    decided: dict[str, np.ndarray] = {}
     coverage = np.ones(len(texts))
     tokens = Tokens(texts, sentences=sentences)
     done: list[tuple[ThemeClassifier, np.ndarray, np.ndarray]] = []
@@ -127,9 +130,10 @@ def predict_texts(
         p[empty] = 0.0
         proba[scheme_id] = p
         thresholds[scheme_id] = np.asarray(model.thresholds_)
+        decided[scheme_id] = model.decide(p)
         coverage = np.minimum(coverage, cov)
     preds = Predictions(
-        schemes=bundle.schemes, proba=proba, thresholds=thresholds, coverage=coverage,
+        schemes=bundle.schemes, proba=proba, thresholds=thresholds, decided=decided, coverage=coverage,
         word_counts=word_counts, empty=empty,
     )
     preds.texts = texts
@@ -145,7 +149,7 @@ def _decide(preds: Predictions, rule: ReviewRule) -> None:
     for scheme_id, p in preds.proba.items():
         t = preds.thresholds[scheme_id]
         leaves = preds.schemes[scheme_id].leaves
-        passed = p >= t
+        passed = preds.decided[scheme_id]
         preds.assigned[scheme_id] = _passed_labels(p, passed, leaves)
         certainty = np.where(passed, p, 1.0 - p)
         confidence = np.minimum(confidence, certainty.min(axis=1)) if p.shape[1] else confidence

@@ -130,12 +130,12 @@ def train(
             raise LabelError(f"Column '{scheme_id}' has no codes at all: code some complaints first.")
         counts[scheme_id] = {leaf: int(c) for leaf, c in zip(scheme.leaves, positives, strict=True)}
         texts = [t for t, u in zip(data.texts, usable, strict=True) if u]
-        model = ThemeClassifier(labels=scheme.leaves, random_state=seed, **(params or {}))
+        model = classifier_for(scheme, seed=seed, params=params)
         model.fit(texts, y[usable], sample_weight=data.weights[usable])
         if progress:
             progress(f"Trained {scheme_id}", 1, 1)
         models[scheme_id] = model
-        oof_codes = _codes_from(model.oof_proba_ >= model.thresholds_, scheme)
+        oof_codes = _codes_from(model.decide(model.oof_proba_), scheme)
         gold = [c for c, u in zip(data.codes[scheme_id], usable, strict=True) if u]
         cv[scheme_id] = compare(scheme, gold, oof_codes).as_dict()
         cv[scheme_id]["thresholds"] = {
@@ -146,7 +146,7 @@ def train(
         "name": name,
         "created": dt.date.today().isoformat(),
         "seed": seed,
-        "params": models[next(iter(models))].get_params() | {"labels": None},
+        "params": models[next(iter(models))].get_params() | {"labels": None, "categories": None},
         "training": {"sources": data.sources, "rows": len(data.texts), "label_counts": counts},
         "metrics": {"cross_validated": cv},
         "review": ReviewRule().as_dict(),
@@ -166,6 +166,12 @@ def train(
     if len(evaluations) > 1:
         manifest["metrics"]["heldout_more"] = evaluations[1:]
     return bundle
+
+
+def classifier_for(scheme: Scheme, *, seed: int = 0, params: dict | None = None) -> ThemeClassifier:
+    """An unfitted classifier for ``scheme``'s labels (and their categories) with ``params``."""
+    categories = [scheme.category_of(leaf) for leaf in scheme.leaves] if scheme.is_hierarchical else None
+    return ThemeClassifier(labels=scheme.leaves, categories=categories, random_state=seed, **(params or {}))
 
 
 def _codes_from(decisions: np.ndarray, scheme: Scheme) -> list[list[str]]:
@@ -194,7 +200,7 @@ def evaluate_file(
             gold = scheme.target_matrix(labelled.codes[scheme_id])
             proba = preds.proba[scheme_id]
             results[scheme_id].calibration = calibration_report(proba, gold)
-            decided = (proba >= preds.thresholds[scheme_id]).astype(np.int8)
+            decided = preds.decided[scheme_id].astype(np.int8)
             results[scheme_id].review = review_capture(gold, decided, preds.needs_review)
     if not results:
         raise LabelError(

@@ -75,7 +75,7 @@ def parse_params(specs: list[str]) -> dict:
     from ..errors import UsageError
     from ..model import ThemeClassifier
 
-    allowed = set(ThemeClassifier().get_params()) - {"labels", "random_state", "n_jobs"}
+    allowed = set(ThemeClassifier().get_params()) - {"labels", "categories", "random_state", "n_jobs"}
     params: dict = {}
     for spec in specs:
         key, sep, value = spec.partition("=")
