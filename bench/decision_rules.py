@@ -1,6 +1,6 @@
 """Which rule should turn label scores into codes? Compared leave-one-batch-out.
 
-Usage: python bench/decision_rules.py
+Usage: python bench/decision_rules.py [--scores DIR] [--without BATCH ...]
 
 Scores come from the default configuration (no threshold raise), trained once per batch
 left out (as in bench/model_selection.py; the held-out file is not used). Each rule then decides
@@ -20,11 +20,15 @@ codes from the same scores, so rules differ only in the deciding:
 
 Writers of training data code more reasons per complaint than many coders do, and a model that
 calls more labels than its coders loses precision on their complaints. Prints the figures and
-labels per complaint, gold and decided; saves bench/results/decision_rules.json.
+labels per complaint, gold and decided, and each batch's figures under the bundled model's rule;
+saves bench/results/decision_rules.json. ``--scores DIR`` keeps the leave-one-batch-out scores
+there (about 40 minutes of fitting on two cores) and reuses them when the batches are the same.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import sys
 import time
@@ -35,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model_selection import batches, fitted_per_batch, micro_thresholds  # noqa: E402
+from model_selection import add_batch_scores, batches, fitted_per_batch, micro_thresholds  # noqa: E402
 
 from themes.evaluate import compare  # noqa: E402
 from themes.model import ThemeClassifier  # noqa: E402
@@ -82,15 +86,41 @@ def rules(scheme, proba: np.ndarray, thresholds: np.ndarray, micro: np.ndarray) 
     return out
 
 
+BY_BATCH = ("thresholds +0.05", "thresholds +0.05, category fill 0.4")
+
+
+def cached_scores(data, scheme, folder: Path | None):  # noqa: ANN001, ANN201
+    """:func:`scores`, kept in ``folder`` under a name that changes with the texts and batches."""
+    if folder is None:
+        return scores(data, scheme)
+    key = hashlib.sha256(json.dumps([data.batch.tolist(), data.text.tolist()]).encode()).hexdigest()[:12]
+    path = folder / f"{scheme.id}-{key}.npz"
+    if path.exists():
+        kept = np.load(path)
+        return kept["y"], kept["proba"], kept["thresholds"], kept["micro"]
+    y, proba, thresholds, micro = scores(data, scheme)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(path, y=y, proba=proba, thresholds=thresholds, micro=micro)
+    return y, proba, thresholds, micro
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scores", type=Path, help="Folder to keep the scores in and reuse them from.")
+    parser.add_argument("--without", nargs="*", default=[], metavar="BATCH", help="Batches to leave out entirely.")
+    args = parser.parse_args()
     start = time.perf_counter()
     data = batches()
+    data = data[~data.batch.isin(args.without)].reset_index(drop=True)
     results: dict[str, dict] = {}
+    by_batch: dict[str, dict[str, dict]] = {}
     for scheme in (load("causes"), load("pillars")):
-        y, proba, thresholds, micro = scores(data, scheme)
+        y, proba, thresholds, micro = cached_scores(data, scheme, args.scores)
         gold = data[scheme.id].tolist()
         for name, decided in rules(scheme, proba, thresholds, micro).items():
             codes = [[scheme.leaves[j] for j in np.flatnonzero(r)] for r in decided]
+            if name in BY_BATCH or (scheme.id == "pillars" and name == BY_BATCH[0]):
+                add_batch_scores(by_batch.setdefault(name, {}), scheme, data, codes)
             row = results.setdefault(name, {})
             for level in compare(scheme, gold, codes).summary.to_dict(orient="records"):
                 row[f"{scheme.id}/{level['level']} micro"] = level["micro_f1"]
@@ -100,8 +130,8 @@ def main() -> int:
     for name, row in results.items():
         print(f"{name:28s} {json.dumps(row)}")
     save(
-        {"batches": int(data.batch.nunique()), "complaints": len(data),
-         "seconds": round(time.perf_counter() - start, 1), "rules": results},
+        {"batches": int(data.batch.nunique()), "complaints": len(data), "without": args.without,
+         "seconds": round(time.perf_counter() - start, 1), "rules": results, "by_batch": by_batch},
         ROOT / "bench" / "results" / "decision_rules.json",
     )
     return 0
