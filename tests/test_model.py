@@ -163,7 +163,7 @@ def test_one_inverse_gives_each_folds_refit(dtype):
     weights = rng.uniform(0.5, 2.0, n)
     weights[5] = 0.0
     fold_of = rng.integers(0, 4, n)
-    dual, margins = _ridge_dual_cv(kernel.astype(dtype), y, weights, alpha, fold_of)
+    dual, margins = _ridge_dual_cv(lambda: kernel.astype(dtype), y, weights, alpha, fold_of)
 
     tol = 1e-9 if dtype == np.float64 else 2e-3
     for j in range(labels):
@@ -195,3 +195,22 @@ def test_fast_word_features_equal_scikit_learns_transform(data, ngrams):
     assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
     np.testing.assert_allclose(ours.toarray(), theirs.toarray(), atol=1e-6)
     assert (ours != 0).sum() == (theirs != 0).sum()
+
+
+def test_models_fitted_together_share_their_solve_and_match_models_fitted_alone(data):
+    from themes.model import _SHARED_INVERSES, shared_solves
+
+    texts, y, scheme = data
+    other = y[:, ::-1].copy()
+    other[:40, 0] = -1  # a label with unknown cells is solved on its own rows
+    settings = {"labels": scheme.leaves, "char_ngrams": None, "cv": 3}
+    alone = [ThemeClassifier(**settings).fit(texts, t) for t in (y, other)]
+    with shared_solves():
+        together = [ThemeClassifier(**settings).fit(texts, t) for t in (y, other)]
+        kept = len(_SHARED_INVERSES.get())
+    assert kept == 2  # all rows, and the rows the partly unknown label knows
+    assert _SHARED_INVERSES.get() is None
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+        np.testing.assert_array_equal(a.predict_proba(texts[:20]), b.predict_proba(texts[:20]))

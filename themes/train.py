@@ -18,7 +18,7 @@ from .bundle import Bundle, sha256_file
 from .data import Labelled, read_labelled
 from .errors import LabelError, UsageError
 from .evaluate import SchemeEvaluation, calibration_report, compare, review_capture
-from .model import ThemeClassifier
+from .model import ThemeClassifier, shared_solves
 from .predict import ReviewRule, predict_texts
 from .scheme import Scheme
 
@@ -122,25 +122,27 @@ def train(
     models: dict[str, ThemeClassifier] = {}
     cv: dict[str, dict] = {}
     counts: dict[str, dict[str, int]] = {}
-    for scheme_id, y in data.targets.items():
-        scheme = by_id[scheme_id]
-        usable = (y >= 0).any(axis=1)
-        positives = (y == 1).sum(axis=0)
-        if positives.sum() == 0:
-            raise LabelError(f"Column '{scheme_id}' has no codes at all: code some complaints first.")
-        counts[scheme_id] = {leaf: int(c) for leaf, c in zip(scheme.leaves, positives, strict=True)}
-        texts = [t for t, u in zip(data.texts, usable, strict=True) if u]
-        model = classifier_for(scheme, seed=seed, params=params)
-        model.fit(texts, y[usable], sample_weight=data.weights[usable])
-        if progress:
-            progress(f"Trained {scheme_id}", 1, 1)
-        models[scheme_id] = model
-        oof_codes = _codes_from(model.decide(model.oof_proba_), scheme)
-        gold = [c for c, u in zip(data.codes[scheme_id], usable, strict=True) if u]
-        cv[scheme_id] = compare(scheme, gold, oof_codes).as_dict()
-        cv[scheme_id]["thresholds"] = {
-            leaf: float(t) for leaf, t in zip(scheme.leaves, model.thresholds_, strict=True)
-        }
+    # The schemes are fitted on the same texts: the slow solve is done once for all of them.
+    with shared_solves():
+        for scheme_id, y in data.targets.items():
+            scheme = by_id[scheme_id]
+            usable = (y >= 0).any(axis=1)
+            positives = (y == 1).sum(axis=0)
+            if positives.sum() == 0:
+                raise LabelError(f"Column '{scheme_id}' has no codes at all: code some complaints first.")
+            counts[scheme_id] = {leaf: int(c) for leaf, c in zip(scheme.leaves, positives, strict=True)}
+            texts = [t for t, u in zip(data.texts, usable, strict=True) if u]
+            model = classifier_for(scheme, seed=seed, params=params)
+            model.fit(texts, y[usable], sample_weight=data.weights[usable])
+            if progress:
+                progress(f"Trained {scheme_id}", 1, 1)
+            models[scheme_id] = model
+            oof_codes = _codes_from(model.decide(model.oof_proba_), scheme)
+            gold = [c for c, u in zip(data.codes[scheme_id], usable, strict=True) if u]
+            cv[scheme_id] = compare(scheme, gold, oof_codes).as_dict()
+            cv[scheme_id]["thresholds"] = {
+                leaf: float(t) for leaf, t in zip(scheme.leaves, model.thresholds_, strict=True)
+            }
     used = {sid: by_id[sid] for sid in models}
     manifest = {
         "name": name,
