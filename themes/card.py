@@ -13,7 +13,7 @@ def render(bundle: Bundle) -> str:
     lines = [
         f"# Model card: {m['name']}",
         "",
-        f"Trained {m['created']} with themes, seed {m['seed']}, on {training['rows']} complaints.",
+        f"Trained {m['created']} with themes, seed {m['seed']}, on {training['rows']:,} complaints.",
         "It codes each complaint with every label it raises, for these schemes:",
         "",
     ]
@@ -33,7 +33,7 @@ def render(bundle: Bundle) -> str:
         "|---|---|---|---|",
     ]
     for source in training["sources"]:
-        lines.append(f"| {source['file']} | {source['rows']} | {source['weight']} | `{source['sha256'][:16]}…` |")
+        lines.append(f"| {source['file']} | {source['rows']:,} | {source['weight']} | `{source['sha256'][:16]}…` |")
     lines += [
         "",
         "## Method",

@@ -101,4 +101,4 @@ def train(
             )
         saved = bundle_io.save(result, out_dir, card=render(result), overwrite=overwrite)
         print_scores(result.manifest["metrics"])
-        say(f"Wrote {saved} ({result.manifest['training']['rows']} complaints).")
+        say(f"Wrote {saved} ({result.manifest['training']['rows']:,} complaints).")
