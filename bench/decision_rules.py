@@ -22,7 +22,7 @@ Writers of training data code more reasons per complaint than many coders do, an
 calls more labels than its coders loses precision on their complaints. Prints the figures and
 labels per complaint, gold and decided, and each batch's figures under the bundled model's rule;
 saves bench/results/decision_rules.json. ``--scores DIR`` keeps the leave-one-batch-out scores
-there (about 40 minutes of fitting on two cores) and reuses them when the batches are the same.
+there (about 25 minutes of fitting on two cores) and reuses them when the batches are the same.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model_selection import add_batch_scores, batches, fitted_per_batch, micro_thresholds  # noqa: E402
+from model_selection import add_batch_scores, batches, fitted_schemes_per_batch, micro_thresholds  # noqa: E402
 
 from themes.evaluate import compare  # noqa: E402
 from themes.model import ThemeClassifier  # noqa: E402
@@ -52,17 +52,20 @@ TOP_K = (2, 3, 4)
 WITHIN = (0.7, 0.8, 0.9)
 
 
-def scores(data, scheme):  # noqa: ANN001, ANN201
-    """Leave-one-batch-out probabilities, with each fold's thresholds and micro-F1 thresholds."""
-    y = scheme.target_matrix(data[scheme.id].tolist())
-    proba = np.zeros(y.shape)
-    thresholds = np.zeros(y.shape)
-    micro = np.zeros(y.shape)
-    for _, test, model in fitted_per_batch(data, scheme, y, threshold_raise=0.0):
-        proba[test] = model.predict_proba(data.text[test].tolist())
-        thresholds[test] = model.thresholds_
-        micro[test] = micro_thresholds(model.oof_proba_, y[~test], model.thresholds_)
-    return y, proba, thresholds, micro
+def scores(data, schemes):  # noqa: ANN001, ANN201
+    """Leave-one-batch-out probabilities, with each fold's thresholds and micro-F1 thresholds,
+    by scheme id."""
+    out = {}
+    for scheme in schemes:
+        y = scheme.target_matrix(data[scheme.id].tolist())
+        out[scheme.id] = (y, np.zeros(y.shape), np.zeros(y.shape), np.zeros(y.shape))
+    for _, test, models in fitted_schemes_per_batch(data, schemes, threshold_raise=0.0):
+        for scheme_id, model in models.items():
+            y, proba, thresholds, micro = out[scheme_id]
+            proba[test] = model.predict_proba(data.text[test].tolist())
+            thresholds[test] = model.thresholds_
+            micro[test] = micro_thresholds(model.oof_proba_, y[~test], model.thresholds_)
+    return out
 
 
 def rules(scheme, proba: np.ndarray, thresholds: np.ndarray, micro: np.ndarray) -> dict[str, np.ndarray]:  # noqa: ANN001
@@ -89,19 +92,20 @@ def rules(scheme, proba: np.ndarray, thresholds: np.ndarray, micro: np.ndarray) 
 BY_BATCH = ("thresholds +0.05", "thresholds +0.05, category fill 0.4")
 
 
-def cached_scores(data, scheme, folder: Path | None):  # noqa: ANN001, ANN201
-    """:func:`scores`, kept in ``folder`` under a name that changes with the texts and batches."""
+def cached_scores(data, schemes, folder: Path | None):  # noqa: ANN001, ANN201
+    """:func:`scores`, kept in ``folder`` under names that change with the texts and batches."""
     if folder is None:
-        return scores(data, scheme)
+        return scores(data, schemes)
     key = hashlib.sha256(json.dumps([data.batch.tolist(), data.text.tolist()]).encode()).hexdigest()[:12]
-    path = folder / f"{scheme.id}-{key}.npz"
-    if path.exists():
-        kept = np.load(path)
-        return kept["y"], kept["proba"], kept["thresholds"], kept["micro"]
-    y, proba, thresholds, micro = scores(data, scheme)
+    paths = {scheme.id: folder / f"{scheme.id}-{key}.npz" for scheme in schemes}
+    if all(path.exists() for path in paths.values()):
+        kept = {sid: np.load(path) for sid, path in paths.items()}
+        return {sid: (k["y"], k["proba"], k["thresholds"], k["micro"]) for sid, k in kept.items()}
+    out = scores(data, schemes)
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(path, y=y, proba=proba, thresholds=thresholds, micro=micro)
-    return y, proba, thresholds, micro
+    for sid, (y, proba, thresholds, micro) in out.items():
+        np.savez(paths[sid], y=y, proba=proba, thresholds=thresholds, micro=micro)
+    return out
 
 
 def main() -> int:
@@ -114,8 +118,10 @@ def main() -> int:
     data = data[~data.batch.isin(args.without)].reset_index(drop=True)
     results: dict[str, dict] = {}
     by_batch: dict[str, dict[str, dict]] = {}
-    for scheme in (load("causes"), load("pillars")):
-        y, proba, thresholds, micro = cached_scores(data, scheme, args.scores)
+    schemes = (load("causes"), load("pillars"))
+    all_scores = cached_scores(data, schemes, args.scores)
+    for scheme in schemes:
+        y, proba, thresholds, micro = all_scores[scheme.id]
         gold = data[scheme.id].tolist()
         for name, decided in rules(scheme, proba, thresholds, micro).items():
             codes = [[scheme.leaves[j] for j in np.flatnonzero(r)] for r in decided]
