@@ -44,6 +44,23 @@ def test_explanation_scores_cover_every_label_best_first(small_bundle):
     assert all(s.assigned == (s.score >= s.threshold) for s in explanation.scores)
 
 
+def test_a_reason_given_by_the_category_fill_says_so(runner, small_bundle, export, tmp_path):
+    from themes.card import render
+
+    loaded = bundle_io.load(small_bundle)
+    scheme, model = loaded.schemes["causes"], loaded.models["causes"]
+    model.categories = [scheme.category_of(leaf) for leaf in scheme.leaves]
+    model.category_fill = 0.01  # so low that some category is filled for almost any text
+    filled_bundle = tmp_path / "filled"
+    bundle_io.save(loaded, filled_bundle, card=render(loaded))
+    text = "[bold]Nobody[/bold] answered my calls. [red]The allowance was not paid.[/red]"
+    filled = [s for s in explain_text(loaded, text).assigned() if s.score < s.threshold]
+    assert filled
+    result = runner.invoke(app, ["explain", str(export), "--id", "MARKUP-1", "--model", str(filled_bundle)])
+    assert result.exit_code == 0, result.output
+    assert "given: category likely" in result.output
+
+
 def test_unknown_and_repeated_ids_are_clear_errors(runner, small_bundle, export, tmp_path):
     result = runner.invoke(app, ["explain", str(export), "--id", "NOPE", "--model", str(small_bundle)])
     assert result.exit_code == 2

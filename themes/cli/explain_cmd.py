@@ -71,6 +71,9 @@ def render(explanation, *, complaint_id: str) -> None:  # noqa: ANN001 - themes.
             if shown[score.scheme_id] > CLOSEST_MISSES:
                 continue
         decision = "given" if score.assigned else "not given"
+        if score.assigned and score.score < score.threshold:
+            # Coded by the category fill: its category as a whole is likely.
+            decision = "given: category likely"
         if score.near:
             decision += ", near"
         marker = Text("  ", style=styles[key]) if key in styles else Text("")
