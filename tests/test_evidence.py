@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,8 +28,13 @@ def unseen() -> pd.DataFrame:
 
 
 def _entries(cell: str) -> list[tuple[str, str]]:
+    # Split only where a label id follows: a quoted sentence may hold " | " itself.
+    from themes.scheme import load
+
+    ids = sorted(set(load("causes").leaves) | set(load("pillars").leaves))
+    entry = re.compile(r" \| (?=(?:%s): \")" % "|".join(map(re.escape, ids)))
     out = []
-    for part in filter(None, cell.split(" | ")):
+    for part in filter(None, entry.split(cell)):
         label, _, quoted = part.partition(": ")
         assert quoted.startswith('"') and quoted.endswith('"'), part
         out.append((label, quoted[1:-1]))
