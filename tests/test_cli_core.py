@@ -181,3 +181,42 @@ def test_train_refuses_bad_labels(runner, tmp_path):
     data = write_csv(tmp_path / "bad.csv", [{"id": "1", "text": "x", "causes": "communication.nope"}])
     result = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "communication.nope" in result.output and "row 2" in result.output
+
+
+def test_row_weight_column_multiplies_the_file_weight(tmp_path, small_training):
+    from themes.errors import LabelError, UsageError
+    from themes.scheme import load
+    from themes.train import Source, gather
+
+    frame = pd.read_csv(small_training, dtype=str, keep_default_na=False).head(6).drop(columns="weight", errors="ignore")
+    frame["Weight"] = ["2", "", "0.5", "1", "2", "3"]
+    weighted = tmp_path / "weighted.csv"
+    frame.to_csv(weighted, index=False)
+    plain = tmp_path / "plain.csv"
+    frame.drop(columns="Weight").head(2).to_csv(plain, index=False)
+    schemes = [load("causes"), load("pillars")]
+    data = gather([Source(weighted, 3.0), Source(plain, 1.0)], schemes, weight_column="weight")
+    assert data.weights.tolist() == [6, 3, 1.5, 3, 6, 9, 1, 1]
+    assert data.sources[0]["row_weights"] == {"column": "weight", "counts": {"0.5": 1, "1": 2, "2": 2, "3": 1}}
+    assert "row_weights" not in data.sources[1]
+    assert gather([Source(weighted)], schemes).weights.tolist() == [1] * 6  # no option, no row weights
+    with pytest.raises(UsageError, match="No training file has the weight column 'priority'"):
+        gather([Source(weighted)], schemes, weight_column="priority")
+    frame["Weight"] = ["2", "two", "0", "-1", "2", "nan"]
+    frame.to_csv(weighted, index=False)
+    with pytest.raises(LabelError, match=r"numbers above 0 .*rows 3, 4, 5, 7"):
+        gather([Source(weighted)], schemes, weight_column="weight")
+
+
+def test_train_weight_column_reaches_the_card(runner, tmp_path, small_training):
+    frame = pd.read_csv(small_training, dtype=str, keep_default_na=False).drop(columns="weight", errors="ignore")
+    frame["weight"] = ["2" if i % 4 == 0 else "1" for i in range(len(frame))]
+    data = tmp_path / "weighted.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(data), "--out", str(out), "--weight-column", "weight"])
+    assert result.exit_code == 0, result.output
+    card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "x column `weight` (300 rows x1, 100 rows x2)" in card
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["training"]["sources"][0]["row_weights"]["counts"] == {"1": 300, "2": 100}

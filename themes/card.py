@@ -33,7 +33,12 @@ def render(bundle: Bundle) -> str:
         "|---|---|---|---|",
     ]
     for source in training["sources"]:
-        lines.append(f"| {source['file']} | {source['rows']:,} | {source['weight']} | `{source['sha256'][:16]}…` |")
+        weight = f"{source['weight']}"
+        if "row_weights" in source:
+            column = source["row_weights"]
+            shares = ", ".join(f"{count:,} rows x{value}" for value, count in column["counts"].items())
+            weight += f" x column `{column['column']}` ({shares})"
+        lines.append(f"| {source['file']} | {source['rows']:,} | {weight} | `{source['sha256'][:16]}…` |")
     lines += [
         "",
         "## Method",

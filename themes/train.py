@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .bundle import Bundle, sha256_file
-from .data import Labelled, read_labelled
+from .data import Labelled, _norm, read_labelled, row_list
 from .errors import LabelError, UsageError
 from .evaluate import SchemeEvaluation, calibration_report, compare, review_capture
 from .model import ThemeClassifier, shared_solves
@@ -49,8 +50,13 @@ def gather(
     *,
     text_column: str | None = None,
     id_column: str | None = None,
+    weight_column: str | None = None,
 ) -> TrainingSet:
-    """Read and combine labelled files; unknown cells for schemes a file does not code."""
+    """Read and combine labelled files; unknown cells for schemes a file does not code.
+
+    ``weight_column`` names a column of per-row weights that multiply the file's weight (the
+    shipped data weighs its summaries so); rows of files without that column weigh 1.
+    """
     if not sources:
         raise UsageError("Give at least one labelled file to train on.")
     texts: list[str] = []
@@ -71,16 +77,23 @@ def gather(
             labelled = read_labelled(source.path, schemes, text_column=text_column, id_column=id_column)
         parts.append(labelled)
         texts += labelled.texts
-        weights.append(np.full(len(labelled.frame), float(source.weight)))
+        rows = row_weights(labelled.frame, weight_column, source.path.name) if weight_column else None
+        weights.append(float(source.weight) * (rows if rows is not None else np.ones(len(labelled.frame))))
         meta.append(
             {
                 "file": source.path.name,
                 "sha256": sha256_file(source.path),
                 "rows": len(labelled.frame),
                 "weight": source.weight,
+                **({"row_weights": _weight_summary(rows, weight_column)} if rows is not None else {}),
                 "schemes": sorted(labelled.codes),
                 **({"crosswalk": source.crosswalk.name} if source.crosswalk is not None else {}),
             }
+        )
+    if weight_column and not any("row_weights" in m for m in meta):
+        raise UsageError(
+            f"No training file has the weight column {weight_column!r}. Columns of "
+            f"{sources[0].path.name}: {', '.join(map(str, parts[0].frame.columns))}."
         )
     targets: dict[str, np.ndarray] = {}
     codes: dict[str, list[list[str]]] = {}
@@ -100,6 +113,27 @@ def gather(
     return TrainingSet(texts=texts, weights=np.concatenate(weights), targets=targets, codes=codes, sources=meta)
 
 
+def row_weights(frame: pd.DataFrame, column: str, name: str) -> np.ndarray | None:
+    """The numbers in ``frame``'s weight ``column`` (blank cells weigh 1), or None without it."""
+    by_norm = {_norm(c): c for c in frame.columns}
+    if _norm(column) not in by_norm:
+        return None
+    cells = frame[by_norm[_norm(column)]].astype(str).str.strip()
+    values = pd.to_numeric(cells.where(cells != "", "1"), errors="coerce").to_numpy(dtype=float)
+    bad = [i + 2 for i, v in enumerate(values) if not np.isfinite(v) or v <= 0]
+    if bad:
+        raise LabelError(
+            f"{name}: the weight column {column!r} must hold numbers above 0 (or be blank for 1); "
+            f"not so at {row_list(bad)}."
+        )
+    return values
+
+
+def _weight_summary(rows: np.ndarray, column: str) -> dict:
+    values, counts = np.unique(rows, return_counts=True)
+    return {"column": column, "counts": {f"{v:g}": int(c) for v, c in zip(values, counts, strict=True)}}
+
+
 def train(
     sources: Sequence[Source],
     schemes: Sequence[Scheme],
@@ -111,13 +145,14 @@ def train(
     id_column: str | None = None,
     heldout: Path | Sequence[Path] | None = None,
     progress: Progress | None = None,
+    weight_column: str | None = None,
 ) -> Bundle:
     """Fit a model for every scheme the data codes; return an unsaved :class:`Bundle`.
 
     ``heldout`` files are scored after fitting and recorded in the manifest; the first is the
     model card's main estimate.
     """
-    data = gather(sources, schemes, text_column=text_column, id_column=id_column)
+    data = gather(sources, schemes, text_column=text_column, id_column=id_column, weight_column=weight_column)
     by_id = {s.id: s for s in schemes}
     models: dict[str, ThemeClassifier] = {}
     cv: dict[str, dict] = {}

@@ -52,6 +52,7 @@ def train(
     crosswalk: Annotated[str | None, typer.Option(help="A crosswalk file (or shipped legacy scheme id) for data files coded in another scheme: files with no column for its target scheme are converted first.")] = None,
     crosswalk_weight: Annotated[float, typer.Option(help="With --crosswalk: weight of converted rows relative to their file's weight (mapped codes are weaker evidence).", min=0.01, max=1.0)] = 0.5,
     threshold_raise: Annotated[float, typer.Option(help="Add this to every tuned threshold (0-0.2). About 0.05 when the complaints to be coded are written by other people than the training data (the bundled model is trained so); see docs/model.md.", min=0.0, max=0.2)] = 0.0,
+    weight_column: Annotated[str | None, typer.Option(help="A column of row weights (numbers above 0; blank is 1) that multiply the file's weight, for rows that should count more. Files without it weigh 1 a row.")] = None,
     category_fill: Annotated[float | None, typer.Option(help="Where no reason of a category passes its threshold but the chance that one of them applies reaches this (0-1), code the category's reason nearest its threshold. 0.4 for the bundled model; see docs/model.md.", min=0.01, max=0.99)] = None,
 ) -> None:
     """Train a multi-label model for every scheme whose column the data has.
@@ -92,7 +93,7 @@ def train(
             task = progress.add_task("Training (cross-validating thresholds, then the final fit)…", total=None)
             result = fit(
                 sources, schemes, name=out_dir.name, seed=seed, heldout=heldout,
-                text_column=text_column, id_column=id_column,
+                text_column=text_column, id_column=id_column, weight_column=weight_column,
                 params={
                     "n_jobs": jobs, "tokenizer": tokenizer, "threshold_raise": threshold_raise,
                     "category_fill": category_fill,
