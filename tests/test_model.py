@@ -214,3 +214,15 @@ def test_models_fitted_together_share_their_solve_and_match_models_fitted_alone(
         np.testing.assert_array_equal(a.coef_, b.coef_)
         np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
         np.testing.assert_array_equal(a.predict_proba(texts[:20]), b.predict_proba(texts[:20]))
+
+
+def test_kernel_blocks_make_the_same_matrix_as_one_product():
+    import scipy.sparse as sp
+
+    from themes.model import _gram
+
+    features = sp.random(50, 30, density=0.2, format="csr", random_state=0, dtype=np.float64)
+    whole = (features @ features.T).toarray().astype(np.float32)
+    for jobs in (1, 2):
+        blocked = _gram(features, np.float32, jobs, block=7)
+        assert blocked.dtype == np.float32 and np.array_equal(blocked, whole)

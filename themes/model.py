@@ -356,7 +356,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
         def kernel() -> np.ndarray:
             # A constant feature of 1 gives the intercept (regularised like any weight).
-            gram = (features @ features.T).toarray().astype(dtype, copy=False)
+            gram = _gram(features, dtype, self.n_jobs)
             gram += 1.0
             return gram
 
@@ -670,6 +670,26 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 # Ridge scores sit near 0 (not raised) and 1 (raised); stretching them makes the threshold grid
 # fine enough. The calibration map turns the stretched scores into probabilities.
 RIDGE_SCALE = 10.0
+
+
+def _gram(features: sp.csr_matrix, dtype: type, n_jobs: int, block: int = 1024) -> np.ndarray:
+    """``features @ features.T`` as a dense matrix, a block of rows at a time.
+
+    One sparse product with a nearly dense result spends most of its time building sparse
+    indices for it (16 s at 15,700 complaints); blocks of rows are written straight into the
+    dense matrix, twice as fast, and scipy releases the GIL in them, so threads share the work.
+    Each entry is summed in the same order as the one product: the matrix is the same.
+    """
+    n = features.shape[0]
+    gram = np.empty((n, n), dtype=dtype)
+    transposed = features.T.tocsr()
+
+    def rows(start: int) -> None:
+        stop = min(n, start + block)
+        gram[start:stop] = (features[start:stop] @ transposed).toarray()
+
+    Parallel(n_jobs=max(1, n_jobs), prefer="threads")(delayed(rows)(start) for start in range(0, n, block))
+    return gram
 
 
 def _kernel_dtype(n: int, weights: np.ndarray, alpha: float) -> type:
