@@ -6,7 +6,9 @@ Reads training_data/batches/*.jsonl (one file per writing brief; heldout*.jsonl 
 sets), drops exact and near-duplicate texts (within and across files), gives each complaint an id
 and a received date (seeded, 2019-04-01 to 2025-12-31), and writes complaints.csv and one
 heldout*.csv per held-out set, with the columns id, received, team, stage, outcome, text, causes,
-pillars. A training complaint that nearly duplicates a held-out one is dropped from training.
+pillars; complaints.csv also has a ``weight`` column (SUMMARY_WEIGHT for the summary batches, 1
+for the rest) for ``themes train --weight-column weight``. A training complaint that nearly
+duplicates a held-out one is dropped from training.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ SEED = 20261202
 FIRST, LAST = dt.date(2019, 4, 1), dt.date(2025, 12, 31)
 COLUMNS = ["id", "received", "team", "stage", "outcome", "text", "causes", "pillars"]
 NEAR = 0.6
+# Batches written as summaries by someone other than the complainant: the form of the real texts
+# the bundled model is judged on. Their rows weigh more in training (bench/summary_weight.py).
+SUMMARY_BATCHES = ("s_", "t_", "u_", "v_", "w_", "x_", "y_", "zk_", "zl_", "zm_", "zn_")
+SUMMARY_WEIGHT = 2
 
 
 def shingles(text: str) -> frozenset[str]:
@@ -66,11 +72,12 @@ def dedupe(rows: list[dict], against: list[frozenset[str]] | None = None) -> tup
     return kept, dropped
 
 
-def finish(rows: list[dict], prefix: str, rng: random.Random) -> list[dict]:
+def finish(rows: list[dict], prefix: str, rng: random.Random, *, weights: bool = False) -> list[dict]:
     span = (LAST - FIRST).days
     out = []
     for n, row in enumerate(rows, start=1):
         received = FIRST + dt.timedelta(days=rng.randrange(span + 1))
+        weight = {"weight": SUMMARY_WEIGHT if row["batch"].startswith(SUMMARY_BATCHES) else 1} if weights else {}
         out.append(
             {
                 "id": f"{prefix}{n:05d}",
@@ -81,6 +88,7 @@ def finish(rows: list[dict], prefix: str, rng: random.Random) -> list[dict]:
                 "text": row["text"].strip(),
                 "causes": ";".join(dict.fromkeys(row["causes"])),
                 "pillars": ";".join(dict.fromkeys(row["pillars"])),
+                **weight,
             }
         )
     return out
@@ -88,7 +96,7 @@ def finish(rows: list[dict], prefix: str, rng: random.Random) -> list[dict]:
 
 def write(rows: list[dict], path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
 
@@ -104,7 +112,7 @@ def main() -> int:
     train_rows = [row for p in batches for row in load(p)]
     rng.shuffle(train_rows)
     train_rows, dropped = dedupe(train_rows, against=held_sh)
-    write(finish(train_rows, "T", rng), HERE / "complaints.csv")
+    write(finish(train_rows, "T", rng, weights=True), HERE / "complaints.csv")
     print(f"complaints.csv: {len(train_rows)} rows from {len(batches)} batches ({dropped} near-duplicates dropped)")
     for stem, (rows, held_dropped) in held_sets.items():
         # Each file has its own random stream, so that neither training batches nor other

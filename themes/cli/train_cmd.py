@@ -52,7 +52,7 @@ def train(
     crosswalk: Annotated[str | None, typer.Option(help="A crosswalk file (or shipped legacy scheme id) for data files coded in another scheme: files with no column for its target scheme are converted first.")] = None,
     crosswalk_weight: Annotated[float, typer.Option(help="With --crosswalk: weight of converted rows relative to their file's weight (mapped codes are weaker evidence).", min=0.01, max=1.0)] = 0.5,
     threshold_raise: Annotated[float, typer.Option(help="Add this to every tuned threshold (0-0.2). About 0.05 when the complaints to be coded are written by other people than the training data (the bundled model is trained so); see docs/model.md.", min=0.0, max=0.2)] = 0.0,
-    weight_column: Annotated[str | None, typer.Option(help="A column of row weights (numbers above 0; blank is 1) that multiply the file's weight, for rows that should count more. Files without it weigh 1 a row.")] = None,
+    weight_column: Annotated[str | None, typer.Option(help="A column of row weights (numbers above 0; blank is 1) that multiply the file's weight, for rows that should count more. Files without it weigh 1 a row. The bundled model is trained with --weight-column weight: the shipped summaries weigh 2.")] = None,
     category_fill: Annotated[float | None, typer.Option(help="Where no reason of a category passes its threshold but the chance that one of them applies reaches this (0-1), code the category's reason nearest its threshold. 0.4 for the bundled model; see docs/model.md.", min=0.01, max=0.99)] = None,
 ) -> None:
     """Train a multi-label model for every scheme whose column the data has.
@@ -62,8 +62,9 @@ def train(
 
       themes train training_data/complaints.csv --out models/mine --seed 0
 
-    The bundled model was trained with --threshold-raise 0.05, --category-fill 0.4, --heldout
-    training_data/heldout.csv and --heldout training_data/heldout_summaries.csv.
+    The bundled model was trained with --weight-column weight, --threshold-raise 0.05,
+    --category-fill 0.4, --heldout training_data/heldout.csv and --heldout
+    training_data/heldout_summaries.csv.
     """
     with reported():
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
